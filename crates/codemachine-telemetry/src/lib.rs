@@ -1,0 +1,33 @@
+//! Telemetry for the `codemachine` command-line tool: a structured logger whose redaction cannot
+//! be turned off, local command metrics, and their forwarding to a collector.
+//!
+//! # The logger
+//!
+//! ```
+//! use codemachine_telemetry::{Destination, Logger, fields};
+//!
+//! let log = Logger::builder().destination(Destination::Stdout).build();
+//! let run = log.with_context(fields! { "workflow" => "spec-to-code" });
+//! run.info_with(fields! { "step" => 3, "apiKey" => "sk-live-abc" }, "step completed");
+//! // {"level":30,"time":…,"pid":…,"hostname":…,"service":"codemachine","workflow":"spec-to-code","step":3,"msg":"step completed"}
+//! ```
+//!
+//! Records follow pino's layout, so `pino-pretty`, `jq` and log shippers read them unchanged.
+//! Configuration from the environment (`LOG_LEVEL`, `LOG_PATH`, `LOG_FORMAT`, …) is read only by
+//! [`Logger::from_env`] / [`LoggerConfig::from_env`]; see [`env_vars`] for every variable.
+
+mod diag;
+pub mod env_vars;
+mod error;
+pub mod log;
+pub mod redact;
+pub mod time;
+
+pub use error::{Error, Result};
+#[cfg(feature = "tracing")]
+pub use log::TracingLayer;
+pub use log::{
+    DEFAULT_SERVICE, Destination, ErrorRecord, Field, FormatChoice, Level, Logger, LoggerBuilder,
+    LoggerConfig, Threshold, Value, install_panic_hook, request_reopen,
+};
+pub use redact::{DEFAULT_REDACT_KEYS, REDACTED, Redactor};
