@@ -1,3 +1,13 @@
-fn main() {
-    println!("Hello, world!");
+//! The `codemachine` binary: parses the command line and hands over to one command.
+
+mod cli;
+mod commands;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    commands::run(cli.command)
 }
