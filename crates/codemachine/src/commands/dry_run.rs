@@ -18,23 +18,41 @@ const SECRETS: [&str; 3] = ["sk-live-abc", "hunter2", "tok_123"];
 
 pub fn run() -> Result<ExitCode> {
     let line = representative_line();
-    let leaked: Vec<&str> = SECRETS.iter().copied().filter(|s| line.contains(s)).collect();
+    let leaked: Vec<&str> = SECRETS
+        .iter()
+        .copied()
+        .filter(|s| line.contains(s))
+        .collect();
     let pretty = render_line(&line, false).unwrap_or_default();
     let mut out = io::stdout().lock();
-    writeln!(out, "codemachine telemetry dry-run (nothing is written to disk or sent)")?;
-    writeln!(out, "\nA program logs, with context {{sessionId, workflow}}:")?;
+    writeln!(
+        out,
+        "codemachine telemetry dry-run (nothing is written to disk or sent)"
+    )?;
+    writeln!(
+        out,
+        "\nA program logs, with context {{sessionId, workflow}}:"
+    )?;
     writeln!(
         out,
         "  fields {{command: \"start\", step: 3, durationMs: 1234.5, exitCode: 0,\n          \
          agent: {{name, model, inputTokens, apiKey: \"sk-live-abc\"}}, password: \"hunter2\", token: \"tok_123\"}}"
     )?;
-    writeln!(out, "\nThe logger writes (JSON, one line):\n{}", line.trim_end())?;
+    writeln!(
+        out,
+        "\nThe logger writes (JSON, one line):\n{}",
+        line.trim_end()
+    )?;
     writeln!(out, "\nRendered for people (LOG_FORMAT=pretty):\n{pretty}")?;
     if leaked.is_empty() {
         writeln!(out, "Verdict: PASS, no secret value reached the output.")?;
         return Ok(ExitCode::SUCCESS);
     }
-    writeln!(out, "Verdict: FAIL, secrets reached the output: {}", leaked.len())?;
+    writeln!(
+        out,
+        "Verdict: FAIL, secrets reached the output: {}",
+        leaked.len()
+    )?;
     out.flush().context("cannot write to stdout")?;
     Ok(ExitCode::FAILURE)
 }

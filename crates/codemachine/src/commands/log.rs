@@ -72,7 +72,11 @@ mod tests {
 
     #[test]
     fn json_entries_come_first_and_fields_follow_in_order() {
-        let e = entries(Some(r#"{"a":1,"b":{"c":true}}"#), &["b=x".into(), "d=1=2".into()]).unwrap();
+        let e = entries(
+            Some(r#"{"a":1,"b":{"c":true}}"#),
+            &["b=x".into(), "d=1=2".into()],
+        )
+        .unwrap();
         let keys: Vec<&str> = e.iter().map(|(k, _)| k.as_str()).collect();
         assert_eq!(keys, ["a", "b", "b", "d"]);
         assert_eq!(e[3].1, Json::from("1=2"));

@@ -16,7 +16,8 @@ use crate::cli::PrettyArgs;
 pub fn run(args: &PrettyArgs) -> Result<ExitCode> {
     let input: Box<dyn BufRead> = match &args.file {
         Some(path) if path.as_os_str() != "-" => {
-            let file = File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
+            let file =
+                File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
             Box::new(BufReader::new(file))
         }
         _ => Box::new(io::stdin().lock()),
@@ -33,7 +34,11 @@ fn render_stream(mut input: impl BufRead, out: &mut impl Write, color: bool) -> 
     let mut line = Vec::new();
     loop {
         line.clear();
-        if input.read_until(b'\n', &mut line).context("cannot read input")? == 0 {
+        if input
+            .read_until(b'\n', &mut line)
+            .context("cannot read input")?
+            == 0
+        {
             return Ok(());
         }
         let rendered = std::str::from_utf8(&line)
@@ -53,9 +58,13 @@ mod tests {
 
     #[test]
     fn renders_json_and_passes_everything_else_through() {
-        let input: &[u8] = b"{\"level\":30,\"msg\":\"hi\"}\nnot json\n\xff\xfe raw\nlast without newline";
+        let input: &[u8] =
+            b"{\"level\":30,\"msg\":\"hi\"}\nnot json\n\xff\xfe raw\nlast without newline";
         let mut out = Vec::new();
         render_stream(input, &mut out, false).unwrap();
-        assert_eq!(out, b"INFO: hi\nnot json\n\xff\xfe raw\nlast without newline");
+        assert_eq!(
+            out,
+            b"INFO: hi\nnot json\n\xff\xfe raw\nlast without newline"
+        );
     }
 }

@@ -1,0 +1,8 @@
+//! Integration tests of the library, driving real processes built from its examples.
+//!
+//! The examples are built by `cargo test` itself; the helpers find them beside this binary.
+
+mod pretty_fallback;
+mod redaction_props;
+mod sinks;
+mod support;
