@@ -1,0 +1,166 @@
+//! `codemachine log`: layout, exit codes, destinations.
+
+use std::ffi::CString;
+use std::io::Read;
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::Path;
+
+use crate::support::{codemachine, normalized, run, text};
+
+#[test]
+fn writes_one_record_in_pinos_exact_layout() {
+    let home = tempfile::tempdir().unwrap();
+    let out = run(
+        codemachine(home.path()),
+        [
+            "log",
+            "warn",
+            "deploy password=hunter2",
+            "--json",
+            r#"{"n":1.5,"nested":{"apiKey":"k","keep":[true,null]},"level":99}"#,
+            "--field",
+            "n=two",
+            "--field",
+            "user_token=abc",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0));
+    assert!(out.stderr.is_empty(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 1);
+    assert_eq!(
+        normalized(lines[0]),
+        r#"{"level":40,"time":"<time>","pid":"<pid>","hostname":"<host>","service":"codemachine","nested":{"keep":[true,null]},"n":"two","msg":"deploy password=[REDACTED]"}"#
+    );
+    assert!(lines[0].starts_with(r#"{"level":40,"time":"#));
+}
+
+#[test]
+fn usage_errors_exit_2_and_record_nothing() {
+    let home = tempfile::tempdir().unwrap();
+    for args in [
+        vec!["log", "loud", "m"],
+        vec!["log", "info", "m", "--json", "{\"password\": \"hunter2\""],
+        vec!["log", "info", "m", "--json", "[1]"],
+        vec!["log", "info", "m", "--field", "hunter2"],
+        vec!["log"],
+    ] {
+        let out = run(codemachine(home.path()), &args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(out.stdout.is_empty(), "{args:?}");
+        let stderr = text(&out.stderr);
+        assert!(
+            !stderr.is_empty() && !stderr.contains("hunter2"),
+            "{stderr}"
+        );
+    }
+}
+
+#[test]
+fn log_level_threshold_and_silent() {
+    let home = tempfile::tempdir().unwrap();
+    let mut quiet = codemachine(home.path());
+    quiet.env("LOG_LEVEL", "error");
+    assert!(run(quiet, ["log", "warn", "m"]).stdout.is_empty());
+    let mut silent = codemachine(home.path());
+    silent.env("LOG_LEVEL", "silent");
+    let out = run(silent, ["log", "fatal", "m"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(out.stdout.is_empty() && out.stderr.is_empty());
+}
+
+#[test]
+fn log_path_is_appended_private_and_its_folders_created() {
+    let home = tempfile::tempdir().unwrap();
+    let path = home.path().join("logs/deep/app.log");
+    for msg in ["first", "second"] {
+        let mut cmd = codemachine(home.path());
+        cmd.env("LOG_PATH", &path);
+        let out = run(cmd, ["log", "info", msg]);
+        assert!(out.status.success() && out.stdout.is_empty() && out.stderr.is_empty());
+    }
+    let content = std::fs::read_to_string(&path).unwrap();
+    let msgs: Vec<String> = content
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["msg"].to_string())
+        .collect();
+    assert_eq!(msgs, ["\"first\"", "\"second\""]);
+    assert_eq!(
+        std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+}
+
+#[test]
+fn an_unopenable_log_path_warns_once_and_logs_to_stdout() {
+    let home = tempfile::tempdir().unwrap();
+    let blocker = home.path().join("file");
+    std::fs::write(&blocker, "").unwrap();
+    let mut cmd = codemachine(home.path());
+    cmd.env("LOG_PATH", blocker.join("under-a-file.log"));
+    let out = run(cmd, ["log", "info", "kept"]);
+    assert!(out.status.success());
+    assert!(text(&out.stdout).contains("\"msg\":\"kept\""));
+    let stderr = text(&out.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("cannot open LOG_PATH"));
+}
+
+fn mkfifo(path: &Path) {
+    let c = CString::new(path.as_os_str().as_bytes()).unwrap();
+    // SAFETY: a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+}
+
+#[test]
+fn a_fifo_without_reader_never_blocks() {
+    let home = tempfile::tempdir().unwrap();
+    let fifo = home.path().join("logs.fifo");
+    mkfifo(&fifo);
+    let mut cmd = codemachine(home.path());
+    cmd.env("LOG_PATH", &fifo);
+    let out = run(cmd, ["log", "info", "to stdout instead"]);
+    assert!(out.status.success());
+    assert!(text(&out.stdout).contains("to stdout instead"));
+    let stderr = text(&out.stderr);
+    assert_eq!(stderr.lines().count(), 1);
+    assert!(stderr.contains("FIFO with no reader"), "{stderr}");
+}
+
+#[test]
+fn a_fifo_with_a_reader_receives_the_record() {
+    let home = tempfile::tempdir().unwrap();
+    let fifo = home.path().join("logs.fifo");
+    mkfifo(&fifo);
+    let mut reader = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(&fifo)
+        .unwrap();
+    let mut cmd = codemachine(home.path());
+    cmd.env("LOG_PATH", &fifo);
+    let out = run(cmd, ["log", "error", "through the pipe"]);
+    assert!(out.status.success() && out.stdout.is_empty() && out.stderr.is_empty());
+    let mut got = String::new();
+    reader.read_to_string(&mut got).unwrap();
+    assert!(got.ends_with("\"msg\":\"through the pipe\"}\n"), "{got}");
+}
+
+#[test]
+fn pretty_on_request_and_json_in_production_or_pipes() {
+    let home = tempfile::tempdir().unwrap();
+    let mut pretty = codemachine(home.path());
+    pretty.env("LOG_FORMAT", "pretty");
+    let out = text(&run(pretty, ["log", "info", "hello", "--field", "k=v"]).stdout);
+    assert!(
+        out.contains("INFO (codemachine/") && out.contains("): hello\n    k: \"v\"\n"),
+        "{out}"
+    );
+    assert!(!out.contains('\x1b'), "no colour when not on a terminal");
+    let mut production = codemachine(home.path());
+    production.env("NODE_ENV", "production");
+    let out = text(&run(production, ["log", "info", "hello"]).stdout);
+    assert!(out.starts_with("{\"level\":30"));
+}

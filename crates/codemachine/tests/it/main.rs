@@ -1,0 +1,6 @@
+//! Integration tests running the real `codemachine` binary in a scratch environment.
+
+mod dry_run;
+mod log_cmd;
+mod logs_pretty;
+mod support;
