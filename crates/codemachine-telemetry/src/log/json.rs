@@ -8,29 +8,44 @@ use serde_json::Value as Json;
 use super::value::{Field, Value};
 use crate::redact::Redactor;
 
+/// For each byte, what follows the backslash when it must be escaped (`u` for `\u00XX`), or 0.
+static ESCAPES: [u8; 256] = {
+    let mut table = [0u8; 256];
+    let mut b = 0;
+    while b < 0x20 {
+        table[b] = b'u';
+        b += 1;
+    }
+    table[b'\n' as usize] = b'n';
+    table[b'\r' as usize] = b'r';
+    table[b'\t' as usize] = b't';
+    table[b'"' as usize] = b'"';
+    table[b'\\' as usize] = b'\\';
+    table
+};
+
 /// Writes `s` as a JSON string, quotes included.
 pub(crate) fn write_str(buf: &mut Vec<u8>, s: &str) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     buf.push(b'"');
     let bytes = s.as_bytes();
     let mut start = 0;
-    for (i, &b) in bytes.iter().enumerate() {
-        let escape: &[u8] = match b {
-            b'"' => b"\\\"",
-            b'\\' => b"\\\\",
-            b'\n' => b"\\n",
-            b'\r' => b"\\r",
-            b'\t' => b"\\t",
-            0..=0x1f => b"",
-            _ => continue,
-        };
+    while let Some(skip) = bytes[start..]
+        .iter()
+        .position(|b| ESCAPES[usize::from(*b)] != 0)
+    {
+        let i = start + skip;
+        let b = bytes[i];
+        let escape = ESCAPES[usize::from(b)];
         buf.extend_from_slice(&bytes[start..i]);
-        if escape.is_empty() {
-            const HEX: &[u8; 16] = b"0123456789abcdef";
-            buf.extend_from_slice(b"\\u00");
-            buf.push(HEX[usize::from(b >> 4)]);
-            buf.push(HEX[usize::from(b & 0xf)]);
-        } else {
-            buf.extend_from_slice(escape);
+        buf.extend_from_slice(&[b'\\', escape]);
+        if escape == b'u' {
+            buf.extend_from_slice(&[
+                b'0',
+                b'0',
+                HEX[usize::from(b >> 4)],
+                HEX[usize::from(b & 0xf)],
+            ]);
         }
         start = i + 1;
     }
@@ -43,13 +58,45 @@ pub(crate) fn write_scrubbed(buf: &mut Vec<u8>, s: &str, redactor: &Redactor) {
     write_str(buf, &redactor.scrub(s));
 }
 
-/// Writes a float; NaN and infinities, which JSON cannot hold, become `null`.
+/// Writes a float as JavaScript would (`1234`, `1234.5`); NaN and infinities, which JSON cannot
+/// hold, become `null`.
 pub(crate) fn write_f64(buf: &mut Vec<u8>, f: f64) {
-    if f.is_finite() {
-        buf.extend_from_slice(ryu::Buffer::new().format_finite(f).as_bytes());
-    } else {
+    if !f.is_finite() {
         buf.extend_from_slice(b"null");
+    } else if !write_short_decimal(buf, f) {
+        buf.extend_from_slice(ryu::Buffer::new().format_finite(f).as_bytes());
     }
+}
+
+/// The common case of durations and ratios: a float that is exactly the nearest double to an
+/// integer with at most three decimals. Writes it without the general algorithm and returns
+/// true, or writes nothing and returns false.
+fn write_short_decimal(buf: &mut Vec<u8>, f: f64) -> bool {
+    /// Below 2^53 every integer is exact, so the checks below are exact too.
+    const EXACT: f64 = 9_007_199_254_740_992.0;
+    const SCALES: [(f64, usize); 4] = [(1.0, 0), (10.0, 1), (100.0, 2), (1000.0, 3)];
+    for (scale, decimals) in SCALES {
+        let scaled = f * scale;
+        if scaled.abs() >= EXACT || scaled.fract() != 0.0 || scaled / scale != f {
+            continue;
+        }
+        // |scaled| < 2^53 and it has no fraction, so the cast is exact.
+        let n = scaled as i64;
+        if n < 0 {
+            buf.push(b'-');
+        }
+        let digits = n.unsigned_abs();
+        let factor = 10u64.pow(decimals as u32);
+        write_u64(buf, digits / factor);
+        if decimals > 0 {
+            buf.push(b'.');
+            // `factor + fraction` has a leading 1 and then the fraction's digits, zeros kept.
+            let mut text = itoa::Buffer::new();
+            buf.extend_from_slice(&text.format(digits % factor + factor).as_bytes()[1..]);
+        }
+        return true;
+    }
+    false
 }
 
 pub(crate) fn write_u64(buf: &mut Vec<u8>, n: u64) {
@@ -113,7 +160,14 @@ pub(crate) fn write_map(buf: &mut Vec<u8>, fields: &[Field<'_>], redactor: &Reda
 /// True when a later field has the same key (later keys win).
 pub(crate) fn is_repeated_later(fields: &[Field<'_>], i: usize) -> bool {
     let key = fields[i].0;
-    fields[i + 1..].iter().any(|(k, _)| *k == key)
+    fields[i + 1..].iter().any(|(k, _)| same_key(k, key))
+}
+
+/// String equality that settles most unequal keys on their length and end bytes, without a
+/// `memcmp` call (keys are short and compared often).
+pub(crate) fn same_key(a: &str, b: &str) -> bool {
+    let (x, y) = (a.as_bytes(), b.as_bytes());
+    x.len() == y.len() && x.first() == y.first() && x.last() == y.last() && x == y
 }
 
 /// Writes any JSON value, redacted at every depth.
@@ -172,6 +226,33 @@ mod tests {
         ] {
             let ours = written(|b| write_str(b, s));
             assert_eq!(ours, serde_json::to_string(s).unwrap());
+        }
+    }
+
+    #[test]
+    fn floats_are_written_as_javascript_writes_them_and_read_back_exactly() {
+        let cases = [
+            (1234.5, "1234.5"),
+            (0.0, "0"),
+            (-0.0, "0"),
+            (3.0, "3"),
+            (-2.25, "-2.25"),
+            (0.001, "0.001"),
+            (0.05, "0.05"),
+            (0.1, "0.1"),
+            (1e21, "1e21"),
+            (0.0001, "0.0001"),
+            (1.0 / 3.0, "0.3333333333333333"),
+        ];
+        for (f, expected) in cases {
+            let out = written(|b| write_f64(b, f));
+            assert_eq!(out, expected, "{f}");
+            assert_eq!(out.parse::<f64>().unwrap(), f);
+        }
+        for i in -5000..5000 {
+            let f = f64::from(i) * 0.37;
+            let out = written(|b| write_f64(b, f));
+            assert_eq!(out.parse::<f64>().unwrap(), f, "{out}");
         }
     }
 

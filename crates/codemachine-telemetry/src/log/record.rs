@@ -8,7 +8,7 @@
 use std::cell::RefCell;
 
 use super::error_record::ErrorRecord;
-use super::json::{is_repeated_later, write_scrubbed, write_str, write_u64, write_value};
+use super::json::{is_repeated_later, same_key, write_scrubbed, write_str, write_u64, write_value};
 use super::level::Level;
 use super::value::Field;
 use crate::redact::Redactor;
@@ -21,7 +21,7 @@ pub(crate) const CORE_KEYS: [&str; 6] = ["level", "time", "pid", "hostname", "se
 const KEPT_BUFFER_BYTES: usize = 64 * 1024;
 
 pub(crate) fn is_core_key(key: &str) -> bool {
-    CORE_KEYS.contains(&key)
+    CORE_KEYS.iter().any(|core| same_key(core, key))
 }
 
 /// What a logging call contributes to a record.
@@ -52,7 +52,7 @@ impl Context {
             }
             let mut encoded = Vec::new();
             write_value(&mut encoded, value, redactor);
-            match entries.iter_mut().find(|(k, _)| k == key) {
+            match entries.iter_mut().find(|(k, _)| same_key(k, key)) {
                 Some(entry) => entry.1 = encoded,
                 None => entries.push(((*key).to_owned(), encoded)),
             }
@@ -66,7 +66,7 @@ impl Context {
     }
 
     fn write(&self, buf: &mut Vec<u8>, fields: &[Field<'_>]) {
-        let overridden = |key: &str| fields.iter().any(|(k, _)| *k == key);
+        let overridden = |key: &str| fields.iter().any(|(k, _)| same_key(k, key));
         if !self.entries.iter().any(|(k, _)| overridden(k)) {
             buf.extend_from_slice(&self.joined);
             return;
@@ -94,9 +94,7 @@ pub(crate) fn encode(
     time_ms: u64,
     record: &Record<'_>,
 ) {
-    buf.extend_from_slice(b"{\"level\":");
-    write_u64(buf, u64::from(record.level.number()));
-    buf.extend_from_slice(b",\"time\":");
+    buf.extend_from_slice(level_prefix(record.level));
     write_u64(buf, time_ms);
     buf.extend_from_slice(base);
     context.write(buf, record.fields);
@@ -110,6 +108,18 @@ pub(crate) fn encode(
         write_scrubbed(buf, msg, redactor);
     }
     buf.extend_from_slice(b"}\n");
+}
+
+/// `{"level":N,"time":` for each level, the start of every record.
+fn level_prefix(level: Level) -> &'static [u8] {
+    match level {
+        Level::Trace => b"{\"level\":10,\"time\":",
+        Level::Debug => b"{\"level\":20,\"time\":",
+        Level::Info => b"{\"level\":30,\"time\":",
+        Level::Warn => b"{\"level\":40,\"time\":",
+        Level::Error => b"{\"level\":50,\"time\":",
+        Level::Fatal => b"{\"level\":60,\"time\":",
+    }
 }
 
 fn write_fields(buf: &mut Vec<u8>, record: &Record<'_>, redactor: &Redactor) {

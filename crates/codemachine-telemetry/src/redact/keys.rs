@@ -5,15 +5,15 @@
 //! `AWS_SECRET_ACCESS_KEY` match, while `tokenCount`, `inputTokens` and `passwordHint` do not: the
 //! last word decides, which keeps counters and hints that merely start with a secret's name.
 
-/// Keys longer than this many words are judged on their last `MAX_WORDS` words, which is all the
-/// rule looks at (no listed key comes close to this length).
-const MAX_WORDS: usize = 16;
-
 /// One listed key, kept as its lower-case words.
 #[derive(Clone, PartialEq, Eq)]
 pub(crate) struct KeyPattern {
     listed: String,
     words: Vec<String>,
+    /// Length and first byte of the last word, kept inline so that most keys are turned away
+    /// without following a pointer.
+    last_len: usize,
+    last_first: u8,
 }
 
 impl KeyPattern {
@@ -25,8 +25,11 @@ impl KeyPattern {
         if words.is_empty() {
             return None;
         }
+        let last = words.last()?.as_bytes();
         Some(KeyPattern {
             listed: listed.trim().to_owned(),
+            last_len: last.len(),
+            last_first: last[0],
             words,
         })
     }
@@ -41,51 +44,108 @@ impl KeyPattern {
         self.words.last().map_or("", String::as_str)
     }
 
-    fn matches_suffix(&self, key_words: &[&str]) -> bool {
-        key_words.len() >= self.words.len()
-            && key_words[key_words.len() - self.words.len()..]
-                .iter()
-                .zip(&self.words)
-                .all(|(k, p)| k.eq_ignore_ascii_case(p))
+    /// True when the key whose words, last first, are `key_words_rev` ends with this pattern.
+    fn matches_rev<'k>(&self, key_words_rev: impl Iterator<Item = &'k str>) -> bool {
+        let mut key_words = key_words_rev;
+        self.words
+            .iter()
+            .rev()
+            .all(|p| key_words.next().is_some_and(|k| k.eq_ignore_ascii_case(p)))
     }
 }
 
-/// True when `key` ends with the words of one of `patterns`.
-pub(crate) fn matches_any(patterns: &[KeyPattern], key: &str) -> bool {
-    // Fast path: almost every key fails on its last word, which costs one backward scan.
-    let Some(last) = last_word(key) else {
-        return false;
-    };
-    if !patterns
-        .iter()
-        .any(|p| p.last_word().eq_ignore_ascii_case(last))
-    {
-        return false;
-    }
-    let mut words = [""; MAX_WORDS];
-    let n = last_words(key, &mut words);
-    let key_words = &words[..n];
-    patterns.iter().any(|p| p.matches_suffix(key_words))
+/// The listed keys, with an index that turns most keys away after one look-up.
+#[derive(Clone)]
+pub(crate) struct KeyRule {
+    patterns: Vec<KeyPattern>,
+    /// For each ASCII first byte of a pattern's last word, a bit per last-word length (lengths
+    /// from 31 up share bit 31).
+    last_words: [u32; 128],
 }
 
-/// Fills the start of `out` with the last (at most [`MAX_WORDS`]) words of `key`, in order,
-/// returning how many were written.
-fn last_words<'k>(key: &'k str, out: &mut [&'k str; MAX_WORDS]) -> usize {
-    let mut n = 0;
-    for word in split_words(key) {
-        if n == MAX_WORDS {
-            out.copy_within(1.., 0);
-            out[MAX_WORDS - 1] = word;
-        } else {
-            out[n] = word;
-            n += 1;
+fn length_bit(len: usize) -> u32 {
+    1 << len.min(31)
+}
+
+impl KeyRule {
+    pub(crate) fn new() -> Self {
+        KeyRule {
+            patterns: Vec::new(),
+            last_words: [0; 128],
         }
     }
-    n
+
+    /// Adds a pattern; false when it was already there.
+    pub(crate) fn add(&mut self, pattern: KeyPattern) -> bool {
+        if self.patterns.contains(&pattern) {
+            return false;
+        }
+        if let Some(slot) = self.last_words.get_mut(usize::from(pattern.last_first)) {
+            *slot |= length_bit(pattern.last_len);
+        }
+        self.patterns.push(pattern);
+        true
+    }
+
+    pub(crate) fn patterns(&self) -> &[KeyPattern] {
+        &self.patterns
+    }
+
+    /// True when `key` ends with the words of one of the patterns.
+    ///
+    /// Hot: every key of every record comes here. Words are read from the end and only as far
+    /// as a pattern needs, so most keys cost one short backward scan and one table look-up.
+    #[inline]
+    pub(crate) fn matches(&self, key: &str) -> bool {
+        let Some(last) = last_word(key) else {
+            return false;
+        };
+        let first = last.as_bytes()[0].to_ascii_lowercase();
+        let possible = self
+            .last_words
+            .get(usize::from(first))
+            .is_none_or(|lengths| lengths & length_bit(last.len()) != 0);
+        possible
+            && self.patterns.iter().any(|p| {
+                p.last_len == last.len()
+                    && p.last_first == first
+                    && p.last_word().eq_ignore_ascii_case(last)
+                    && (p.words.len() == 1 || p.matches_rev(words_rev(key)))
+            })
+    }
 }
 
+/// The words of `key` from the last to the first, with the boundaries of [`split_words`].
+fn words_rev(key: &str) -> impl Iterator<Item = &str> {
+    let mut rest = key;
+    std::iter::from_fn(move || {
+        let (start, end) = last_word_bounds(rest.as_bytes())?;
+        let word = &rest[start..end];
+        rest = &rest[..start];
+        Some(word)
+    })
+}
+
+#[inline]
 fn last_word(key: &str) -> Option<&str> {
-    split_words(key).last()
+    last_word_bounds(key.as_bytes()).map(|(start, end)| &key[start..end])
+}
+
+/// Where the last word of `bytes` starts and ends.
+#[inline]
+fn last_word_bounds(bytes: &[u8]) -> Option<(usize, usize)> {
+    let mut end = bytes.len();
+    while end > 0 && is_separator(bytes[end - 1]) {
+        end -= 1;
+    }
+    if end == 0 {
+        return None;
+    }
+    let mut start = end - 1;
+    while start > 0 && !is_separator(bytes[start - 1]) && !is_word_boundary(bytes, start) {
+        start -= 1;
+    }
+    Some((start, end))
 }
 
 /// The words of a key: runs of letters and digits, split at separators and at case changes
@@ -110,11 +170,25 @@ pub(crate) fn split_words(key: &str) -> impl Iterator<Item = &str> {
     })
 }
 
+#[inline]
 fn is_separator(b: u8) -> bool {
-    b.is_ascii_punctuation() || b.is_ascii_whitespace()
+    SEPARATORS[usize::from(b)]
 }
 
+/// ASCII punctuation and white space.
+static SEPARATORS: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 128 {
+        let c = b as u8;
+        table[b] = c.is_ascii_punctuation() || c.is_ascii_whitespace();
+        b += 1;
+    }
+    table
+};
+
 /// A new word starts at `i` on `aB` and on the last capital of `ABc`.
+#[inline]
 fn is_word_boundary(bytes: &[u8], i: usize) -> bool {
     let (prev, cur) = (bytes[i - 1], bytes[i]);
     if !cur.is_ascii_uppercase() {
@@ -147,18 +221,23 @@ mod tests {
     }
 
     #[test]
-    fn last_words_keeps_the_tail_of_long_keys_in_order() {
-        let key = (0..20)
-            .map(|i| format!("w{i}"))
-            .collect::<Vec<_>>()
-            .join("_");
-        let mut out = [""; MAX_WORDS];
-        let n = last_words(&key, &mut out);
-        assert_eq!(n, MAX_WORDS);
-        assert_eq!(out[0], "w4");
-        assert_eq!(out[MAX_WORDS - 1], "w19");
-        let n = last_words("a_b_c", &mut out);
-        assert_eq!(&out[..n], ["a", "b", "c"]);
+    fn backward_words_agree_with_the_forward_split() {
+        for key in [
+            "apiKey",
+            "API_KEY",
+            "APIKey",
+            "x-api-key--",
+            "oauth2Token",
+            "a",
+            "ÄpiKey",
+            "key2Z",
+            "ABCdEF",
+            "--",
+        ] {
+            let mut backward: Vec<&str> = words_rev(key).collect();
+            backward.reverse();
+            assert_eq!(backward, words(key), "{key}");
+        }
     }
 
     #[test]

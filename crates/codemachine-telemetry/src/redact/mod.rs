@@ -16,7 +16,7 @@ use std::fmt;
 
 use serde_json::Value as Json;
 
-use keys::KeyPattern;
+use keys::{KeyPattern, KeyRule};
 pub use shapes::REDACTED;
 
 /// Keys that are always redacted. The first four come from the original requirement; the rest
@@ -40,7 +40,7 @@ pub const DEFAULT_REDACT_KEYS: &[&str] = &[
 /// Cheap to clone (the key list is small) and safe to share between threads.
 #[derive(Clone)]
 pub struct Redactor {
-    patterns: Vec<KeyPattern>,
+    rule: KeyRule,
     extra: Vec<String>,
 }
 
@@ -61,11 +61,15 @@ impl fmt::Debug for Redactor {
 impl Redactor {
     /// A redactor with the default keys ([`DEFAULT_REDACT_KEYS`]).
     pub fn new() -> Self {
+        let mut rule = KeyRule::new();
+        for pattern in DEFAULT_REDACT_KEYS
+            .iter()
+            .filter_map(|k| KeyPattern::new(k))
+        {
+            rule.add(pattern);
+        }
         Redactor {
-            patterns: DEFAULT_REDACT_KEYS
-                .iter()
-                .filter_map(|k| KeyPattern::new(k))
-                .collect(),
+            rule,
             extra: Vec::new(),
         }
     }
@@ -80,9 +84,9 @@ impl Redactor {
             let Some(pattern) = KeyPattern::new(key.as_ref()) else {
                 continue;
             };
-            if !self.patterns.contains(&pattern) {
-                self.extra.push(pattern.listed().to_owned());
-                self.patterns.push(pattern);
+            let listed = pattern.listed().to_owned();
+            if self.rule.add(pattern) {
+                self.extra.push(listed);
             }
         }
     }
@@ -94,17 +98,18 @@ impl Redactor {
 
     /// Every key in force: the defaults, then the added ones.
     pub fn keys(&self) -> impl Iterator<Item = &str> {
-        self.patterns.iter().map(KeyPattern::listed)
+        self.rule.patterns().iter().map(KeyPattern::listed)
     }
 
     /// True when an entry with this key must be removed.
+    #[inline]
     pub fn is_secret_key(&self, key: &str) -> bool {
-        keys::matches_any(&self.patterns, key)
+        self.rule.matches(key)
     }
 
     /// `text` with every secret-shaped part replaced by [`REDACTED`]; borrowed when clean.
     pub fn scrub<'a>(&self, text: &'a str) -> Cow<'a, str> {
-        shapes::scrub(text, &self.patterns)
+        shapes::scrub(text, &self.rule)
     }
 
     /// Removes secret keys (at any depth) and scrubs every string of a JSON value, in place.

@@ -17,7 +17,7 @@
 use std::borrow::Cow;
 use std::ops::Range;
 
-use super::keys::{KeyPattern, matches_any};
+use super::keys::KeyRule;
 
 /// What replaces a secret.
 pub const REDACTED: &str = "[REDACTED]";
@@ -61,6 +61,10 @@ const TOKEN_SHAPES: &[TokenShape] = &[
     shape("sk-", dashed, 16), // OpenAI `sk-…`, `sk-proj-…`; Anthropic `sk-ant-…`
     shape("sk_live_", alnum, 10),
     shape("sk_test_", alnum, 10),
+    shape("shpat_", alnum, 32),
+    shape("shpss_", alnum, 32),
+    shape("shpca_", alnum, 32),
+    shape("shppa_", alnum, 32),
     shape("rk_live_", alnum, 10),
     shape("rk_test_", alnum, 10),
     shape("whsec_", alnum, 20),
@@ -84,19 +88,64 @@ const TOKEN_SHAPES: &[TokenShape] = &[
     shape("AIza", dashed, 30),
     shape("AccountKey=", base64, 20),
     shape("SharedAccessKey=", base64, 20),
+    shape("SG.", dotted, 40),
     shape("npm_", alnum, 30),
     shape("pypi-", dashed, 50),
     shape("hf_", alnum, 30),
-    shape("SG.", dotted, 40),
     shape("dop_v1_", alnum, 40),
     shape("doo_v1_", alnum, 40),
     shape("dor_v1_", alnum, 40),
-    shape("shpat_", alnum, 32),
-    shape("shpss_", alnum, 32),
-    shape("shpca_", alnum, 32),
-    shape("shppa_", alnum, 32),
     shape("lin_api_", alnum, 30),
 ];
+
+/// For each byte, the range of [`TOKEN_SHAPES`] whose prefix starts with it (the table keeps
+/// each first byte's shapes together; a test checks it).
+static SHAPES_BY_FIRST_BYTE: [(u8, u8); 256] = {
+    let mut index = [(0u8, 0u8); 256];
+    let mut i = 0;
+    while i < TOKEN_SHAPES.len() {
+        let b = TOKEN_SHAPES[i].prefix.as_bytes()[0] as usize;
+        if index[b].1 == 0 {
+            index[b].0 = i as u8;
+        }
+        index[b].1 += 1;
+        i += 1;
+    }
+    index
+};
+
+/// Two-byte beginnings of a word that can start a secret (every prefix's first two bytes, and
+/// `ey` / `be` for JSON Web Tokens and bearer tokens), one bit per pair: ordinary words are
+/// skipped after one look-up.
+static WORD_STARTS: [u64; 1024] = {
+    const fn set(table: &mut [u64; 1024], a: u8, b: u8) {
+        let pair = (a as usize) << 8 | b as usize;
+        table[pair / 64] |= 1 << (pair % 64);
+    }
+    let mut table = [0u64; 1024];
+    let mut i = 0;
+    while i < TOKEN_SHAPES.len() {
+        let p = TOKEN_SHAPES[i].prefix.as_bytes();
+        set(&mut table, p[0], p[1]);
+        i += 1;
+    }
+    set(&mut table, b'e', b'y');
+    let bearer_starts = [(b'b', b'e'), (b'B', b'e'), (b'B', b'E'), (b'b', b'E')];
+    let mut j = 0;
+    while j < bearer_starts.len() {
+        set(&mut table, bearer_starts[j].0, bearer_starts[j].1);
+        j += 1;
+    }
+    table
+};
+
+fn may_start_secret_word(bytes: &[u8], i: usize) -> bool {
+    let Some(&next) = bytes.get(i + 1) else {
+        return false;
+    };
+    let pair = usize::from(bytes[i]) << 8 | usize::from(next);
+    WORD_STARTS[pair / 64] & (1 << (pair % 64)) != 0
+}
 
 /// Bytes that can start a secret: the first byte of every prefix, plus the matchers' own.
 static STARTS: [bool; 256] = {
@@ -117,13 +166,18 @@ static STARTS: [bool; 256] = {
 
 /// Returns `text` with every secret it holds replaced by [`REDACTED`]; borrowed when nothing
 /// was found.
-pub(crate) fn scrub<'a>(text: &'a str, keys: &[KeyPattern]) -> Cow<'a, str> {
+pub(crate) fn scrub<'a>(text: &'a str, keys: &KeyRule) -> Cow<'a, str> {
     let bytes = text.as_bytes();
     let mut out: Option<String> = None;
     let (mut copied, mut i) = (0, 0);
-    while i < bytes.len() {
-        if !STARTS[bytes[i] as usize] {
-            i += 1;
+    while let Some(skip) = bytes[i..].iter().position(|b| STARTS[usize::from(*b)]) {
+        i += skip;
+        // Inside a word only punctuation can introduce a secret (prefixes count at a word's
+        // start), so a word that cannot start one is skipped whole.
+        if bytes[i].is_ascii_alphanumeric()
+            && !(starts_word(bytes, i) && may_start_secret_word(bytes, i))
+        {
+            i += run(bytes, i, |b| b.is_ascii_alphanumeric());
             continue;
         }
         match find_secret(text, i, keys) {
@@ -148,7 +202,7 @@ pub(crate) fn scrub<'a>(text: &'a str, keys: &[KeyPattern]) -> Cow<'a, str> {
 
 /// The secret that starts at (or is introduced by) the byte at `i`, if any. The range returned
 /// never starts before `i`.
-fn find_secret(text: &str, i: usize, keys: &[KeyPattern]) -> Option<Range<usize>> {
+fn find_secret(text: &str, i: usize, keys: &KeyRule) -> Option<Range<usize>> {
     let bytes = text.as_bytes();
     match bytes[i] {
         b'-' => pem_private_key(text, i),
@@ -174,9 +228,14 @@ fn run(bytes: &[u8], from: usize, accept: impl Fn(u8) -> bool) -> usize {
 
 fn provider_token(bytes: &[u8], i: usize) -> Option<Range<usize>> {
     let rest = &bytes[i..];
-    TOKEN_SHAPES
+    let (first, count) = SHAPES_BY_FIRST_BYTE[bytes[i] as usize];
+    TOKEN_SHAPES[usize::from(first)..usize::from(first) + usize::from(count)]
         .iter()
-        .filter(|s| rest.starts_with(s.prefix.as_bytes()))
+        .filter(|s| {
+            let prefix = s.prefix.as_bytes();
+            // The first byte is known to match; the second turns most words away cheaply.
+            rest.get(1) == prefix.get(1) && rest.starts_with(prefix)
+        })
         .find_map(|s| {
             let body = run(bytes, i + s.prefix.len(), s.body);
             (body >= s.min_body).then(|| i..i + s.prefix.len() + body)
@@ -259,10 +318,10 @@ fn url_password(bytes: &[u8], i: usize) -> Option<Range<usize>> {
 }
 
 /// `key=value`, `key: value`, `"key":"value"` where `key` names a secret: the value goes.
-fn key_value(text: &str, i: usize, keys: &[KeyPattern]) -> Option<Range<usize>> {
+fn key_value(text: &str, i: usize, keys: &KeyRule) -> Option<Range<usize>> {
     let bytes = text.as_bytes();
     let key = key_before(text, i)?;
-    if !matches_any(keys, key) {
+    if !keys.matches(key) {
         return None;
     }
     let start = i + 1 + run(bytes, i + 1, |b| b == b' ' || b == b'\t');
@@ -330,12 +389,13 @@ fn unquoted_value(bytes: &[u8], start: usize) -> Range<usize> {
 mod tests {
     use super::*;
     use crate::redact::DEFAULT_REDACT_KEYS;
+    use crate::redact::keys::KeyPattern;
 
     fn scrubbed(text: &str) -> String {
-        let keys: Vec<KeyPattern> = DEFAULT_REDACT_KEYS
-            .iter()
-            .filter_map(|k| KeyPattern::new(k))
-            .collect();
+        let mut keys = KeyRule::new();
+        for key in DEFAULT_REDACT_KEYS {
+            keys.add(KeyPattern::new(key).unwrap());
+        }
         scrub(text, &keys).into_owned()
     }
 
@@ -424,8 +484,21 @@ mod tests {
     }
 
     #[test]
+    fn shapes_sharing_a_first_byte_sit_together() {
+        for (i, shape) in TOKEN_SHAPES.iter().enumerate() {
+            let b = shape.prefix.as_bytes()[0];
+            let (first, count) = SHAPES_BY_FIRST_BYTE[b as usize];
+            let range = usize::from(first)..usize::from(first) + usize::from(count);
+            assert!(range.contains(&i), "{} is out of its group", shape.prefix);
+        }
+    }
+
+    #[test]
     fn borrows_when_nothing_is_found() {
-        assert!(matches!(scrub("plain text", &[]), Cow::Borrowed(_)));
+        assert!(matches!(
+            scrub("plain text", &KeyRule::new()),
+            Cow::Borrowed(_)
+        ));
     }
 
     #[test]
