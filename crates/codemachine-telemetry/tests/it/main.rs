@@ -2,6 +2,7 @@
 //!
 //! The examples are built by `cargo test` itself; the helpers find them beside this binary.
 
+mod panic_hook;
 mod pretty_fallback;
 mod redaction_props;
 mod sinks;
