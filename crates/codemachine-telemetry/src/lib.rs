@@ -31,3 +31,8 @@ pub use log::{
     LoggerConfig, Threshold, Value, install_panic_hook, request_reopen,
 };
 pub use redact::{DEFAULT_REDACT_KEYS, REDACTED, Redactor};
+
+/// The README's examples, compiled and run as documentation tests.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+pub struct ReadmeDoctests;
