@@ -15,16 +15,33 @@ fn a_panic_leaves_a_fatal_record_with_location_and_backtrace() {
         .expect("start panicking_host");
     let status = wait_bounded(&mut child);
     let output = child.wait_with_output().unwrap();
-    assert_eq!(status.code(), Some(101), "the exit code of a panic is unchanged");
+    assert_eq!(
+        status.code(),
+        Some(101),
+        "the exit code of a panic is unchanged"
+    );
     let lines = records(&String::from_utf8(output.stdout).unwrap());
     assert_eq!(lines.len(), 2);
     let fatal = &lines[1];
     assert_eq!(fatal["level"], 60);
     assert_eq!(fatal["msg"], "cannot continue: token=[REDACTED]");
-    assert!(fatal["location"].as_str().unwrap().contains("panicking_host.rs:"));
+    assert!(
+        fatal["location"]
+            .as_str()
+            .unwrap()
+            .contains("panicking_host.rs:")
+    );
     assert_eq!(fatal["thread"], "main");
     assert_eq!(fatal["err"]["type"], "panic");
-    assert!(fatal["err"]["stack"].as_str().unwrap().contains("panicking_host"));
+    assert!(
+        fatal["err"]["stack"]
+            .as_str()
+            .unwrap()
+            .contains("panicking_host")
+    );
     let stderr = String::from_utf8(output.stderr).unwrap();
-    assert!(stderr.contains("panicked at"), "the previous hook still runs: {stderr}");
+    assert!(
+        stderr.contains("panicked at"),
+        "the previous hook still runs: {stderr}"
+    );
 }
