@@ -164,3 +164,132 @@ fn pretty_on_request_and_json_in_production_or_pipes() {
     let out = text(&run(production, ["log", "info", "hello"]).stdout);
     assert!(out.starts_with("{\"level\":30"));
 }
+
+#[test]
+fn telemetry_redact_keys_extends_the_default_list() {
+    let home = tempfile::tempdir().unwrap();
+    let mut cmd = codemachine(home.path());
+    cmd.env("TELEMETRY_REDACT_KEYS", " tenant , sessionKey");
+    let out = run(
+        cmd,
+        [
+            "log",
+            "info",
+            "m",
+            "--field",
+            "tenant=acme",
+            "--field",
+            "user_session_key=s1",
+            "--field",
+            "password=p",
+            "--field",
+            "kept=yes",
+        ],
+    );
+    let line = text(&out.stdout);
+    assert!(
+        !line.contains("acme") && !line.contains("s1") && !line.contains("\"p\""),
+        "{line}"
+    );
+    assert!(line.contains("\"kept\":\"yes\""));
+}
+
+/// The path of a program the test needs from the machine, or a failure naming the package.
+fn required_tool(name: &str) -> std::path::PathBuf {
+    let found = std::env::var_os("PATH").map(|paths| {
+        std::env::split_paths(&paths)
+            .map(|d| d.join(name))
+            .find(|p| p.exists())
+    });
+    found.flatten().unwrap_or_else(|| {
+        panic!("`{name}` is required by this test: apt-get install {name} (.ci/run installs it)")
+    })
+}
+
+#[test]
+fn each_record_reaches_the_os_in_one_write() {
+    let home = tempfile::tempdir().unwrap();
+    let trace = home.path().join("trace.txt");
+    let mut cmd = std::process::Command::new(required_tool("strace"));
+    cmd.args([
+        "-f",
+        "-e",
+        "trace=write",
+        "-e",
+        "signal=none",
+        "-s",
+        "0",
+        "-o",
+    ])
+    .arg(&trace)
+    .arg(env!("CARGO_BIN_EXE_codemachine"))
+    .env("HOME", home.path())
+    .env("LOG_FORMAT", "json")
+    .env("LOG_PATH", home.path().join("app.log"));
+    let out = run(
+        cmd,
+        [
+            "log",
+            "info",
+            "one write",
+            "--json",
+            r#"{"a":{"b":[1,2,3]},"c":"d"}"#,
+        ],
+    );
+    assert!(out.status.success());
+    let record = std::fs::read(home.path().join("app.log")).unwrap();
+    let writes: Vec<String> = std::fs::read_to_string(&trace)
+        .unwrap()
+        .lines()
+        .filter(|l| l.contains("write("))
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(writes.len(), 1, "{writes:?}");
+    let len = record.len();
+    let whole =
+        writes[0].contains(&format!(", {len})")) && writes[0].ends_with(&format!("= {len}"));
+    assert!(whole, "{writes:?}");
+}
+
+#[test]
+fn on_a_terminal_records_are_pretty_and_coloured_unless_told_otherwise() {
+    let home = tempfile::tempdir().unwrap();
+    let on_terminal = |vars: &[(&str, &str)]| {
+        let mut cmd = std::process::Command::new(required_tool("script"));
+        // `script` runs the command on a new pseudo-terminal and copies what it shows.
+        let command = format!(
+            "{} log info hello --field k=v",
+            env!("CARGO_BIN_EXE_codemachine")
+        );
+        cmd.args(["-q", "-e", "-c", &command, "/dev/null"])
+            .env("HOME", home.path());
+        for name in [
+            "NO_COLOR",
+            "LOG_FORMAT",
+            "NODE_ENV",
+            "CODEMACHINE_ENV",
+            "LOG_PATH",
+        ] {
+            cmd.env_remove(name);
+        }
+        for (k, v) in vars {
+            cmd.env(k, v);
+        }
+        text(&run(cmd, Vec::<&str>::new()).stdout)
+    };
+    let coloured = on_terminal(&[]);
+    assert!(
+        coloured.contains("\x1b[32mINFO\x1b[0m (codemachine/"),
+        "{coloured:?}"
+    );
+    assert!(coloured.contains("\x1b[36mhello\x1b[0m"));
+    let plain = on_terminal(&[("NO_COLOR", "1")]);
+    assert!(
+        plain.contains("INFO (codemachine/") && !plain.contains('\x1b'),
+        "{plain:?}"
+    );
+    let production = on_terminal(&[("CODEMACHINE_ENV", "production")]);
+    assert!(production.starts_with("{\"level\":30"), "{production:?}");
+    let forced_json = on_terminal(&[("LOG_FORMAT", "json")]);
+    assert!(forced_json.starts_with("{\"level\":30"), "{forced_json:?}");
+}
