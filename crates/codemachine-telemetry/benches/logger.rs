@@ -12,9 +12,9 @@
 use std::fs::{File, OpenOptions};
 use std::hint::black_box;
 use std::io::Write;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-use codemachine_telemetry::{Destination, FormatChoice, Logger, fields};
+use codemachine_telemetry::{Destination, FormatChoice, Logger, MemoryWriter, fields};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
 const DEV_NULL: &str = "/dev/null";
@@ -42,28 +42,15 @@ fn with_context(logger: Logger) -> Logger {
     })
 }
 
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 /// The exact line our logger writes for the typical record, to size the physical limit.
 fn typical_line() -> Vec<u8> {
-    let out = Captured::default();
+    let out = MemoryWriter::default();
     let logger = Logger::builder()
         .format(FormatChoice::Json)
         .destination(Destination::Writer(Box::new(out.clone())))
         .build();
     typical(&with_context(logger), 7);
-    out.0.lock().unwrap().clone()
+    out.bytes()
 }
 
 fn dev_null() -> File {

@@ -28,7 +28,7 @@ pub use error::{Error, Result};
 pub use log::TracingLayer;
 pub use log::{
     DEFAULT_SERVICE, Destination, ErrorRecord, Field, FormatChoice, Level, Logger, LoggerBuilder,
-    LoggerConfig, Threshold, Value, install_panic_hook, request_reopen,
+    LoggerConfig, MemoryWriter, Threshold, Value, install_panic_hook, request_reopen,
 };
 pub use redact::{DEFAULT_REDACT_KEYS, REDACTED, Redactor};
 

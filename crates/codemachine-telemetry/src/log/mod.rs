@@ -8,6 +8,7 @@ mod config;
 mod error_record;
 mod format;
 mod json;
+mod memory;
 mod panic;
 #[cfg(feature = "pretty")]
 pub mod pretty;
@@ -25,6 +26,7 @@ pub use config::LoggerConfig;
 pub use error_record::ErrorRecord;
 pub use format::FormatChoice;
 pub use level::{DEFAULT_THRESHOLD, Level, Threshold};
+pub use memory::MemoryWriter;
 pub use panic::install_panic_hook;
 pub use sighup::request_reopen;
 pub use sink::Destination;

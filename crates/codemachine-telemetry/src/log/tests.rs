@@ -1,40 +1,12 @@
 //! Unit tests of the logger as a whole, writing into memory.
 
-use std::io::{self, Write};
-use std::sync::{Arc, Mutex};
-
 use serde_json::{Value as Json, json};
 
 use super::*;
 use crate::fields;
 
-/// A writer whose bytes the test can read back.
-#[derive(Clone, Default)]
-pub(crate) struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Captured {
-    pub(crate) fn lines(&self) -> Vec<String> {
-        let bytes = self.0.lock().unwrap().clone();
-        String::from_utf8(bytes)
-            .unwrap()
-            .lines()
-            .map(str::to_owned)
-            .collect()
-    }
-}
-
-pub(crate) fn capturing(builder: LoggerBuilder) -> (Logger, Captured) {
-    let out = Captured::default();
+pub(crate) fn capturing(builder: LoggerBuilder) -> (Logger, MemoryWriter) {
+    let out = MemoryWriter::default();
     let logger = builder
         .format(FormatChoice::Json)
         .destination(Destination::Writer(Box::new(out.clone())))

@@ -4,10 +4,9 @@
 //! Expectations come from how a key was generated (secret, look-alike or plain), never from the
 //! redactor itself, so the test cannot agree with a wrong rule.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
-use codemachine_telemetry::{Destination, Field, FormatChoice, Logger, Redactor, Value};
+use codemachine_telemetry::{
+    Destination, Field, FormatChoice, Logger, MemoryWriter, Redactor, Value,
+};
 use proptest::prelude::*;
 use serde_json::{Map, Value as Json};
 
@@ -145,21 +144,8 @@ impl Expect {
     }
 }
 
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 fn logged(payload: &Map<String, Json>) -> String {
-    let out = Captured::default();
+    let out = MemoryWriter::default();
     let logger = Logger::builder()
         .format(FormatChoice::Json)
         .destination(Destination::Writer(Box::new(out.clone())))
@@ -171,7 +157,7 @@ fn logged(payload: &Map<String, Json>) -> String {
     logger
         .with_context(&fields[..fields.len() / 2])
         .info_with(&fields[fields.len() / 2..], "m");
-    String::from_utf8(out.0.lock().unwrap().clone()).unwrap()
+    out.text()
 }
 
 proptest! {

@@ -7,11 +7,10 @@
 
 use std::io::{self, Write};
 use std::process::ExitCode;
-use std::sync::{Arc, Mutex};
 
 use anyhow::{Context, Result};
 use codemachine_telemetry::log::pretty::render_line;
-use codemachine_telemetry::{Destination, FormatChoice, Logger, fields};
+use codemachine_telemetry::{Destination, FormatChoice, Logger, MemoryWriter, fields};
 
 /// The secret values of the representative record: none may appear in the output.
 const SECRETS: [&str; 3] = ["sk-live-abc", "hunter2", "tok_123"];
@@ -58,7 +57,7 @@ pub fn run() -> Result<ExitCode> {
 }
 
 fn representative_line() -> String {
-    let captured = Captured::default();
+    let captured = MemoryWriter::default();
     let logger = Logger::builder()
         .format(FormatChoice::Json)
         .destination(Destination::Writer(Box::new(captured.clone())))
@@ -77,27 +76,4 @@ fn representative_line() -> String {
         "step completed",
     );
     captured.text()
-}
-
-/// An in-memory destination.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Captured {
-    fn text(&self) -> String {
-        let bytes = self.0.lock().map(|b| b.clone()).unwrap_or_default();
-        String::from_utf8_lossy(&bytes).into_owned()
-    }
-}
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        if let Ok(mut b) = self.0.lock() {
-            b.extend_from_slice(buf);
-        }
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
 }
