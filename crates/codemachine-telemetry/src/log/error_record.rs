@@ -6,7 +6,9 @@
 use std::backtrace::Backtrace;
 use std::error::Error as StdError;
 
-use super::json::{write_scrubbed, write_str};
+use serde_json::Value as Json;
+
+use super::json::{write_json, write_scrubbed, write_str};
 use crate::redact::Redactor;
 
 /// Causes deeper than this are cut (a chain this long is almost surely a cycle).
@@ -18,6 +20,7 @@ pub struct ErrorRecord {
     type_name: String,
     message: String,
     stack: Option<String>,
+    extra: Vec<(String, Json)>,
     cause: Option<Box<ErrorRecord>>,
 }
 
@@ -45,6 +48,7 @@ impl ErrorRecord {
             type_name: type_name.into(),
             message: message.into(),
             stack: None,
+            extra: Vec::new(),
             cause: None,
         }
     }
@@ -53,6 +57,18 @@ impl ErrorRecord {
     /// call site's. By default, the stack is captured when the record is created.
     pub fn stack(mut self, stack: impl Into<String>) -> Self {
         self.stack = Some(stack.into());
+        self
+    }
+
+    /// Adds a property of the error (an HTTP status, the URL it was fetching, …), written inside
+    /// `err` after `stack`. Redacted like every field: secret keys removed, strings scrubbed.
+    /// Core keys of `err` (`type`, `message`, `stack`, `cause`) are ignored. By default, none.
+    pub fn field(mut self, key: impl Into<String>, value: Json) -> Self {
+        let key = key.into();
+        if !["type", "message", "stack", "cause"].contains(&key.as_str()) {
+            self.extra.retain(|(k, _)| *k != key);
+            self.extra.push((key, value));
+        }
         self
     }
 
@@ -66,6 +82,7 @@ impl ErrorRecord {
             type_name: dyn_type_name(err).to_owned(),
             message: err.to_string(),
             stack: None,
+            extra: Vec::new(),
             cause: err
                 .source()
                 .filter(|_| depth > 1)
@@ -82,6 +99,16 @@ impl ErrorRecord {
         if let Some(stack) = &self.stack {
             buf.extend_from_slice(b",\"stack\":");
             write_scrubbed(buf, stack, redactor);
+        }
+        for (key, value) in self
+            .extra
+            .iter()
+            .filter(|(k, _)| !redactor.is_secret_key(k))
+        {
+            buf.push(b',');
+            write_str(buf, key);
+            buf.push(b':');
+            write_json(buf, value, redactor);
         }
         if let Some(cause) = &self.cause {
             buf.extend_from_slice(b",\"cause\":");
@@ -149,6 +176,25 @@ mod tests {
         assert_eq!(v["cause"]["type"], "std::io::error::Error");
         assert_eq!(v["cause"]["message"], "no file; password=[REDACTED]");
         assert!(v["cause"].get("cause").is_none());
+    }
+
+    #[test]
+    fn extra_fields_are_redacted_like_any_field() {
+        let record = ErrorRecord::from_parts("HttpError", "401")
+            .field("status", 401.into())
+            .field(
+                "headers",
+                serde_json::json!({"Authorization": "Bearer x", "accept": "json"}),
+            )
+            .field("url", "https://u:hunter2@api.example/x".into())
+            .field("apiKey", "k".into())
+            .field("message", "ignored".into());
+        let mut buf = Vec::new();
+        record.write(&mut buf, &Redactor::new());
+        assert_eq!(
+            String::from_utf8(buf).unwrap(),
+            r#"{"type":"HttpError","message":"401","status":401,"headers":{"accept":"json"},"url":"https://u:[REDACTED]@api.example/x"}"#
+        );
     }
 
     #[derive(Debug)]

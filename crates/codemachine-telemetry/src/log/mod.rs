@@ -121,6 +121,16 @@ impl Logger {
         });
     }
 
+    /// Logs a record without a message (no `msg` key), as pino's `logger.info({…})` does.
+    pub fn log_fields(&self, level: Level, fields: &[Field<'_>]) {
+        self.emit(&Record {
+            level,
+            fields,
+            err: None,
+            msg: None,
+        });
+    }
+
     /// Logs an error under `err`; `msg` defaults to the error's message.
     pub fn log_error(
         &self,

@@ -220,3 +220,13 @@ fn debug_output_shows_no_record_content() {
     assert!(debug.contains("Writer") || debug.contains("writer"));
     assert!(!debug.contains("someone@example.com"));
 }
+
+#[test]
+fn a_record_without_message_has_no_msg_key() {
+    let (logger, out) = capturing(Logger::builder());
+    logger.log_fields(Level::Info, fields! { "a" => 1 });
+    assert_eq!(
+        keys_of(&out.lines()[0]),
+        ["level", "time", "pid", "hostname", "service", "a"]
+    );
+}
