@@ -21,8 +21,36 @@ pub enum Error {
         /// Why it was refused.
         reason: String,
     },
+    /// The config file cannot be read as TOML or holds an unknown key or a wrong type.
+    #[error("{}:{line}: {message}", path.display())]
+    ConfigFile {
+        /// The file.
+        path: PathBuf,
+        /// The line (from 1) the problem is on.
+        line: usize,
+        /// What is wrong there.
+        message: String,
+    },
+    /// An event name that is not an identifier (`[a-z0-9][a-z0-9._:-]{0,63}`), or that looks like
+    /// a secret. Names cannot carry free text, arguments or paths.
+    #[error("invalid event name: {reason}")]
+    InvalidName {
+        /// Why it was refused (the name itself is not repeated: it may be anything).
+        reason: &'static str,
+    },
+    /// The telemetry folder has reached its size cap: the event was refused (and counted).
+    #[error("the telemetry folder is full ({used} of {cap} bytes): event refused")]
+    SpoolFull {
+        /// Bytes in use.
+        used: u64,
+        /// The cap.
+        cap: u64,
+    },
+    /// Telemetry is disabled: nothing was recorded.
+    #[error("telemetry is disabled")]
+    Disabled,
     /// A file or folder operation failed.
-    #[error("{path}: {source}")]
+    #[error("{}: {source}", path.display())]
     Io {
         /// The file or folder.
         path: PathBuf,

@@ -16,13 +16,16 @@
 //! Configuration from the environment (`LOG_LEVEL`, `LOG_PATH`, `LOG_FORMAT`, …) is read only by
 //! [`Logger::from_env`] / [`LoggerConfig::from_env`]; see [`env_vars`] for every variable.
 
+pub mod config;
 mod diag;
 pub mod env_vars;
 mod error;
 pub mod log;
+pub mod metrics;
 pub mod redact;
 pub mod time;
 
+pub use config::{Setting, Source, TelemetryConfig};
 pub use error::{Error, Result};
 #[cfg(feature = "tracing")]
 pub use log::TracingLayer;
@@ -30,6 +33,7 @@ pub use log::{
     DEFAULT_SERVICE, Destination, ErrorRecord, Field, FormatChoice, Level, Logger, LoggerBuilder,
     LoggerConfig, MemoryWriter, Threshold, Value, install_panic_hook, request_reopen,
 };
+pub use metrics::{CommandTimer, EventKind, Metrics, Switch};
 pub use redact::{DEFAULT_REDACT_KEYS, REDACTED, Redactor};
 
 /// The README's examples, compiled and run as documentation tests.

@@ -7,7 +7,7 @@
 mod config;
 mod error_record;
 mod format;
-mod json;
+pub(crate) mod json;
 mod memory;
 mod panic;
 #[cfg(feature = "pretty")]
