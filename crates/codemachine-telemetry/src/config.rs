@@ -1,7 +1,7 @@
 //! Telemetry settings: where each value comes from, resolved in one place.
 //!
-//! Precedence: command-line flag > environment > config file (`$CODEMACHINE_HOME/telemetry.toml`)
-//! > default. The switch itself (`TELEMETRY_ENABLED`, `DO_NOT_TRACK`) is environment-only and
+//! Precedence, highest first: command-line flag, environment, config file
+//! (`$CODEMACHINE_HOME/telemetry.toml`), default. The switch itself (`TELEMETRY_ENABLED`, `DO_NOT_TRACK`) is environment-only and
 //! lives in [`Switch`](crate::metrics::Switch). Every setting remembers its [`Source`] so that
 //! `telemetry status` can say why it has the value it has.
 //!
