@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// codemachine: structured logs and telemetry.
 #[derive(Debug, Parser)]
@@ -22,9 +22,20 @@ pub enum Command {
     /// Work with log lines.
     #[command(subcommand)]
     Logs(LogsCommand),
-    /// Telemetry operator commands.
+    /// Telemetry operator commands (these never record events themselves).
     #[command(subcommand)]
     Telemetry(TelemetryCommand),
+}
+
+impl Command {
+    /// The event name this command is recorded under; `None` for the `telemetry` namespace.
+    pub fn metric_name(&self) -> Option<&'static str> {
+        match self {
+            Command::Log(_) => Some("log"),
+            Command::Logs(LogsCommand::Pretty(_)) => Some("logs.pretty"),
+            Command::Telemetry(_) => None,
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -55,7 +66,63 @@ pub struct PrettyArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum TelemetryCommand {
+    /// Whether telemetry is on and why, the folder, what is buffered, and every setting's source.
+    ///
+    /// Exit code 1 when the configuration cannot be used.
+    Status(JsonArgs),
+    /// The buffered events (with --json, the NDJSON lines themselves).
+    Inspect(JsonArgs),
+    /// Record exactly one event (for scripts and integrations).
+    ///
+    /// The name is an identifier: a-z, 0-9 and . _ : - (at most 64 characters). Anything else is
+    /// refused with exit code 2 and nothing is recorded.
+    Record(RecordArgs),
+    /// Delete buffered batches, by age or all of them; batches still being written are kept.
+    Prune(PruneArgs),
     /// The operator's dry run: shows what the logger writes for a representative record,
     /// secrets removed, and checks that none survived. Nothing is sent anywhere.
     DryRun,
+}
+
+#[derive(Debug, Args)]
+pub struct JsonArgs {
+    /// Machine-readable output.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum RecordKind {
+    /// A command ran.
+    Command,
+    /// A feature was used.
+    Feature,
+}
+
+#[derive(Debug, Args)]
+pub struct RecordArgs {
+    /// What the event counts.
+    pub kind: RecordKind,
+    /// The command or feature name (an identifier).
+    pub name: String,
+    /// How long the command took (commands only).
+    #[arg(long, value_name = "N")]
+    pub duration_ms: Option<u64>,
+    /// The command's exit code (commands only).
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    pub exit_code: Option<i32>,
+    /// How many times (default 1).
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub count: u64,
+}
+
+#[derive(Debug, Args)]
+#[command(group = clap::ArgGroup::new("which").required(true).args(["older_than", "all"]))]
+pub struct PruneArgs {
+    /// Delete batches last written longer ago than this: 30d, 12h, 90m, 45s, 2w.
+    #[arg(long, value_name = "DUR")]
+    pub older_than: Option<String>,
+    /// Delete every batch that is not being written.
+    #[arg(long)]
+    pub all: bool,
 }

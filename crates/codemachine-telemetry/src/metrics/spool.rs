@@ -230,7 +230,7 @@ pub fn segments(telemetry_dir: &Path) -> Result<Vec<SegmentInfo>> {
     let spool = Paths::new(telemetry_dir).spool;
     let mut infos = Vec::new();
     for path in segment_paths(&spool)? {
-        infos.push(read_segment(&path, |_, _| {})?);
+        infos.push(read_segment(&path, None, |_, _| {})?);
     }
     Ok(infos)
 }
@@ -243,7 +243,7 @@ pub fn for_each_line(
 ) -> Result<()> {
     let spool = Paths::new(telemetry_dir).spool;
     for path in segment_paths(&spool)? {
-        read_segment(&path, &mut visit)?;
+        read_segment(&path, None, &mut visit)?;
     }
     Ok(())
 }
@@ -279,9 +279,15 @@ fn is_open(file: &File) -> bool {
     }
 }
 
-fn read_segment(path: &Path, mut visit: impl FnMut(&str, Option<&Event>)) -> Result<SegmentInfo> {
+/// Reads a segment; `known_open` says whether a writer holds it when the caller knows (a caller
+/// holding the lock itself would otherwise see its own lock).
+fn read_segment(
+    path: &Path,
+    known_open: Option<bool>,
+    mut visit: impl FnMut(&str, Option<&Event>),
+) -> Result<SegmentInfo> {
     let file = File::open(path).map_err(io_error(path))?;
-    let open = is_open(&file);
+    let open = known_open.unwrap_or_else(|| is_open(&file));
     let metadata = file.metadata().map_err(io_error(path))?;
     let mut info = SegmentInfo {
         id: segment_id(path),
@@ -357,7 +363,7 @@ pub fn prune(telemetry_dir: &Path, cutoff: Option<SystemTime>) -> Result<PruneRe
             continue;
         }
         // Holding the lock, the segment cannot be reopened by a writer: it is sealed for good.
-        let info = read_segment(&path, |_, _| {})?;
+        let info = read_segment(&path, Some(false), |_, _| {})?;
         let old_enough = match (cutoff, info.modified) {
             (None, _) => true,
             (Some(cutoff), Some(modified)) => modified < cutoff,

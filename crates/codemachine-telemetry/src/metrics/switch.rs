@@ -46,6 +46,18 @@ impl fmt::Display for Decision {
     }
 }
 
+impl Decision {
+    /// A short form for notes (`TELEMETRY_ENABLED is not set`), without the advice the full form
+    /// gives.
+    pub fn summary(&self) -> String {
+        match self {
+            Decision::Unset => format!("{TELEMETRY_ENABLED} is not set"),
+            Decision::Unrecognised(_) => format!("{TELEMETRY_ENABLED} has an unrecognised value"),
+            other => other.to_string(),
+        }
+    }
+}
+
 /// Parsed switch value.
 fn truthiness(value: &str) -> Option<bool> {
     match value.trim().to_ascii_lowercase().as_str() {

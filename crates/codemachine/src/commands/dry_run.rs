@@ -6,7 +6,6 @@
 //! and nothing is sent.
 
 use std::io::{self, Write};
-use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use codemachine_telemetry::log::pretty::render_line;
@@ -15,7 +14,7 @@ use codemachine_telemetry::{Destination, FormatChoice, Logger, MemoryWriter, fie
 /// The secret values of the representative record: none may appear in the output.
 const SECRETS: [&str; 3] = ["sk-live-abc", "hunter2", "tok_123"];
 
-pub fn run() -> Result<ExitCode> {
+pub fn run() -> Result<u8> {
     let line = representative_line();
     let leaked: Vec<&str> = SECRETS
         .iter()
@@ -45,7 +44,7 @@ pub fn run() -> Result<ExitCode> {
     writeln!(out, "\nRendered for people (LOG_FORMAT=pretty):\n{pretty}")?;
     if leaked.is_empty() {
         writeln!(out, "Verdict: PASS, no secret value reached the output.")?;
-        return Ok(ExitCode::SUCCESS);
+        return Ok(super::SUCCESS);
     }
     writeln!(
         out,
@@ -53,7 +52,7 @@ pub fn run() -> Result<ExitCode> {
         leaked.len()
     )?;
     out.flush().context("cannot write to stdout")?;
-    Ok(ExitCode::FAILURE)
+    Ok(super::FAILURE)
 }
 
 fn representative_line() -> String {

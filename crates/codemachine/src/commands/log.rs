@@ -3,8 +3,6 @@
 //! Bad input never echoes the values it was given (they may be secrets): the error names the
 //! option and what was wrong with it.
 
-use std::process::ExitCode;
-
 use anyhow::Result;
 use codemachine_telemetry::{DEFAULT_SERVICE, Field, Level, Logger, Value, install_panic_hook};
 use serde_json::{Map, Value as Json};
@@ -12,7 +10,7 @@ use serde_json::{Map, Value as Json};
 use super::UsageError;
 use crate::cli::LogArgs;
 
-pub fn run(args: LogArgs) -> Result<ExitCode> {
+pub fn run(args: LogArgs) -> Result<u8> {
     let level: Level = args.level.parse().map_err(|e| UsageError(format!("{e}")))?;
     let entries = entries(args.json.as_deref(), &args.fields)?;
     let logger = Logger::from_env(DEFAULT_SERVICE);
@@ -22,7 +20,7 @@ pub fn run(args: LogArgs) -> Result<ExitCode> {
         .map(|(k, v)| (k.as_str(), Value::Json(v)))
         .collect();
     logger.log(level, &fields, &args.message);
-    Ok(ExitCode::SUCCESS)
+    Ok(super::SUCCESS)
 }
 
 /// The `--json` object's entries, then each `--field`, in order (later keys win downstream).

@@ -5,7 +5,6 @@
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, BufWriter, IsTerminal, Write};
-use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use codemachine_telemetry::env_vars::NO_COLOR;
@@ -13,7 +12,7 @@ use codemachine_telemetry::log::pretty::render_line;
 
 use crate::cli::PrettyArgs;
 
-pub fn run(args: &PrettyArgs) -> Result<ExitCode> {
+pub fn run(args: &PrettyArgs) -> Result<u8> {
     let input: Box<dyn BufRead> = match &args.file {
         Some(path) if path.as_os_str() != "-" => {
             let file =
@@ -27,7 +26,7 @@ pub fn run(args: &PrettyArgs) -> Result<ExitCode> {
     let mut out = BufWriter::new(stdout.lock());
     render_stream(input, &mut out, color)?;
     out.flush().context("cannot write to stdout")?;
-    Ok(ExitCode::SUCCESS)
+    Ok(super::SUCCESS)
 }
 
 fn render_stream(mut input: impl BufRead, out: &mut impl Write, color: bool) -> Result<()> {

@@ -6,7 +6,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::Path;
 
-use crate::support::{codemachine, normalized, run, text};
+use crate::support::{codemachine, normalized, required_tool, run, text};
 
 #[test]
 fn writes_one_record_in_pinos_exact_layout() {
@@ -192,18 +192,6 @@ fn telemetry_redact_keys_extends_the_default_list() {
         "{line}"
     );
     assert!(line.contains("\"kept\":\"yes\""));
-}
-
-/// The path of a program the test needs from the machine, or a failure naming the package.
-fn required_tool(name: &str) -> std::path::PathBuf {
-    let found = std::env::var_os("PATH").map(|paths| {
-        std::env::split_paths(&paths)
-            .map(|d| d.join(name))
-            .find(|p| p.exists())
-    });
-    found.flatten().unwrap_or_else(|| {
-        panic!("`{name}` is required by this test: apt-get install {name} (.ci/run installs it)")
-    })
 }
 
 #[test]

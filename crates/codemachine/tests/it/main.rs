@@ -1,6 +1,8 @@
 //! Integration tests running the real `codemachine` binary in a scratch environment.
 
+mod disabled;
 mod dry_run;
 mod log_cmd;
 mod logs_pretty;
 mod support;
+mod telemetry;

@@ -33,7 +33,8 @@ pub fn codemachine(home: &Path) -> Command {
     cmd
 }
 
-/// Runs to completion (bounded), returning the output.
+/// Runs to completion (bounded), returning the output. Output is drained while the command
+/// runs, so a command printing more than a pipe holds cannot block.
 pub fn run<I, S>(mut cmd: Command, args: I) -> Output
 where
     I: IntoIterator<Item = S>,
@@ -45,8 +46,24 @@ where
         .stderr(Stdio::piped())
         .spawn()
         .expect("start codemachine");
-    wait_bounded(&mut child);
-    child.wait_with_output().expect("collect output")
+    let stdout = drain(child.stdout.take());
+    let stderr = drain(child.stderr.take());
+    let status = wait_bounded(&mut child);
+    Output {
+        status,
+        stdout: stdout.join().expect("stdout reader"),
+        stderr: stderr.join().expect("stderr reader"),
+    }
+}
+
+fn drain(pipe: Option<impl std::io::Read + Send + 'static>) -> std::thread::JoinHandle<Vec<u8>> {
+    std::thread::spawn(move || {
+        let mut bytes = Vec::new();
+        if let Some(mut pipe) = pipe {
+            let _ = pipe.read_to_end(&mut bytes);
+        }
+        bytes
+    })
 }
 
 /// Waits for `child`; kills it and fails the test after [`HANG_LIMIT`].
@@ -78,4 +95,82 @@ pub fn normalized(line: &str) -> String {
         }
     }
     v.to_string()
+}
+
+/// `codemachine` with telemetry enabled and its home in `home`.
+pub fn enabled(home: &Path) -> Command {
+    let mut cmd = codemachine(home);
+    cmd.env("TELEMETRY_ENABLED", "1");
+    cmd
+}
+
+/// The telemetry folder under a scratch home.
+pub fn telemetry_dir(home: &Path) -> std::path::PathBuf {
+    home.join(".codemachine/telemetry")
+}
+
+/// The events `telemetry inspect --json` prints, parsed.
+pub fn recorded_events(home: &Path) -> Vec<serde_json::Value> {
+    let out = run(enabled(home), ["telemetry", "inspect", "--json"]);
+    assert!(
+        out.status.success(),
+        "inspect failed: {}",
+        text(&out.stderr)
+    );
+    text(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("inspect --json prints JSON lines"))
+        .collect()
+}
+
+/// The path of a program the test needs from the machine, or a failure naming the package.
+pub fn required_tool(name: &str) -> std::path::PathBuf {
+    let found = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|d| d.join(name))
+            .find(|p| p.exists())
+    });
+    found.unwrap_or_else(|| {
+        panic!("`{name}` is required by this test: apt-get install {name} (.ci/run installs it)")
+    })
+}
+
+/// The `host_cli` example of the library (built by `cargo test --workspace`).
+pub fn example_host() -> std::path::PathBuf {
+    let exe = std::env::current_exe().expect("the test binary knows its path");
+    let path = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("test binaries live in target/<profile>/deps")
+        .join("examples/host_cli");
+    assert!(
+        path.exists(),
+        "{} is missing: run `cargo test --workspace`, which builds it",
+        path.display()
+    );
+    path
+}
+
+/// Waits (bounded) until the spool under `home` holds at least `n` lines.
+pub fn wait_until_events(home: &Path, n: usize) {
+    let spool = telemetry_dir(home).join("spool");
+    let deadline = Instant::now() + HANG_LIMIT;
+    loop {
+        let lines: usize = std::fs::read_dir(&spool)
+            .map(|entries| {
+                entries
+                    .filter_map(|e| std::fs::read(e.ok()?.path()).ok())
+                    .map(|b| b.iter().filter(|c| **c == b'\n').count())
+                    .sum()
+            })
+            .unwrap_or(0);
+        if lines >= n {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the spool never reached {n} events"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
 }
