@@ -13,15 +13,23 @@
 //!
 //! # Segments
 //!
-//! Each recording process appends to a segment of its own, holding an exclusive `flock` on it
-//! for as long as it writes. So no two processes ever write to the same file (no torn or
-//! interleaved lines, whatever their number), and a segment is **sealed** exactly when its lock
-//! can be taken: its writer closed it, exited, or was killed (the kernel drops the lock even on
-//! `kill -9`). A sealed segment never changes again; it is a batch, and its id is the batch id.
-//! A writer rolls over to a new segment once one holds [`MAX_SEGMENT_BYTES`].
+//! A process appends to one segment at a time, holding an exclusive `flock` on it for as long as
+//! it writes. So no two processes ever write to the same file at once (no torn or interleaved
+//! lines, whatever their number), and a segment is **at rest** exactly when its lock can be
+//! taken: its writer closed it, exited, or was killed (the kernel drops the lock even on
+//! `kill -9`).
 //!
-//! A segment is created under a hidden name, locked, then renamed into place: a reader can never
-//! take the lock of a segment whose writer has not locked it yet.
+//! To open a segment, a writer first tries to **adopt** one at rest: the newest few segments
+//! under [`MAX_SEGMENT_BYTES`] whose lock it can take, that are still in place (same inode at
+//! the same path, so not pruned or moved away meanwhile) and that end with a whole line (a torn
+//! tail is never glued to a new event). Only if none fits does it create a new one. Short
+//! commands therefore share a few files instead of leaving one file each, which keeps listing
+//! and measuring the spool cheap. A segment reaching [`MAX_SEGMENT_BYTES`] is closed and a new
+//! one started. Forwarding takes a segment at rest, under its lock, out of `spool/` before its
+//! first send; from then on the batch never changes, and its id is the batch id.
+//!
+//! A new segment is created under a hidden name, locked, then renamed into place: a reader can
+//! never take the lock of a segment whose writer has not locked it yet.
 //!
 //! # What a crash leaves
 //!
@@ -38,7 +46,7 @@
 
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Write};
-use std::os::unix::fs::OpenOptionsExt;
+use std::os::unix::fs::{FileExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -50,6 +58,8 @@ use crate::error::{Error, Result};
 /// A segment is closed and a new one started past this size: 1 MiB is about 4 000 events, one
 /// request to a collector (well under OTLP's 4 MiB message default).
 pub const MAX_SEGMENT_BYTES: u64 = 1024 * 1024;
+/// How many of the newest segments a writer tries to adopt before creating one.
+const ADOPT_CANDIDATES: usize = 8;
 /// While refusing at the cap, the spool is measured again at most this often.
 const REMEASURE_EVERY: Duration = Duration::from_secs(1);
 
@@ -89,8 +99,9 @@ pub(crate) struct SpoolWriter {
 struct Segment {
     file: File,
     path: PathBuf,
-    written: u64,
-    /// `written` may grow up to this before the spool must be measured again.
+    /// The file's size: only the lock holder writes, so this is exact.
+    size: u64,
+    /// `size` may grow up to this before the spool must be measured again.
     limit: u64,
 }
 
@@ -117,13 +128,13 @@ impl SpoolWriter {
         };
         if let Err(source) = segment.file.write_all(line) {
             // Take back a partial line so the next event starts on a line of its own.
-            let _ = segment.file.set_len(segment.written);
+            let _ = segment.file.set_len(segment.size);
             let path = segment.path.clone();
             self.segment = None;
             return Err(Error::Io { path, source });
         }
-        segment.written += len;
-        if segment.written >= MAX_SEGMENT_BYTES {
+        segment.size += len;
+        if segment.size >= MAX_SEGMENT_BYTES {
             self.segment = None; // closing releases the lock: the segment is sealed
         }
         Ok(())
@@ -133,7 +144,7 @@ impl SpoolWriter {
         let Some(segment) = self.segment.as_ref() else {
             return Ok(());
         };
-        if segment.written + len <= segment.limit {
+        if segment.size + len <= segment.limit {
             return Ok(());
         }
         let recently = self
@@ -143,11 +154,11 @@ impl SpoolWriter {
             let used = measure(&self.paths.spool)?;
             self.last_measured = Some(Instant::now());
             if let Some(segment) = self.segment.as_mut() {
-                segment.limit = segment.written + self.cap.saturating_sub(used);
+                segment.limit = segment.size + self.cap.saturating_sub(used);
             }
         }
         match &self.segment {
-            Some(s) if s.written + len <= s.limit => Ok(()),
+            Some(s) if s.size + len <= s.limit => Ok(()),
             _ => Err(self.refuse(len)),
         }
     }
@@ -159,6 +170,16 @@ impl SpoolWriter {
         self.last_measured = Some(Instant::now());
         if used + first_line > self.cap {
             return Err(self.refuse(first_line));
+        }
+        let limit = self.cap - used;
+        if let Some((file, path, size)) = self.adoptable_segment(first_line) {
+            self.segment = Some(Segment {
+                file,
+                path,
+                size,
+                limit: size + limit,
+            });
+            return Ok(());
         }
         let id = time_ordered_id(now_ms);
         let hidden = self.paths.spool.join(format!(".{id}.creating"));
@@ -174,10 +195,32 @@ impl SpoolWriter {
         self.segment = Some(Segment {
             file,
             path,
-            written: 0,
-            limit: self.cap - used,
+            size: 0,
+            limit,
         });
         Ok(())
+    }
+
+    /// A segment at rest that can take `first_line`, locked by this writer (see the module docs).
+    fn adoptable_segment(&self, first_line: u64) -> Option<(File, PathBuf, u64)> {
+        let paths = segment_paths(&self.paths.spool).ok()?;
+        for path in paths.into_iter().rev().take(ADOPT_CANDIDATES) {
+            let Ok(file) = OpenOptions::new().read(true).append(true).open(&path) else {
+                continue;
+            };
+            if file.try_lock().is_err() {
+                continue;
+            }
+            let Ok(meta) = file.metadata() else { continue };
+            let still_there = std::fs::metadata(&path)
+                .is_ok_and(|m| m.ino() == meta.ino() && m.dev() == meta.dev());
+            let fits = meta.len() + first_line <= MAX_SEGMENT_BYTES;
+            if still_there && fits && ends_with_whole_line(&file, meta.len()) {
+                return Some((file, path, meta.len()));
+            }
+            // Dropping `file` releases the lock.
+        }
+        None
     }
 
     fn refuse(&self, len: u64) -> Error {
@@ -189,6 +232,11 @@ impl SpoolWriter {
             cap: self.cap,
         }
     }
+}
+
+fn ends_with_whole_line(file: &File, len: u64) -> bool {
+    let mut last = [0u8; 1];
+    len == 0 || (file.read_at(&mut last, len - 1).is_ok() && last[0] == b'\n')
 }
 
 /// Bytes held by the files of the spool folder (0 when it does not exist).
@@ -450,6 +498,11 @@ mod tests {
             .unwrap();
         let mut writer = SpoolWriter::new(dir.path(), 1 << 20);
         writer.append(&line(3), 2).unwrap();
+        assert_ne!(
+            writer.segment.as_ref().unwrap().path,
+            path,
+            "a torn segment is not adopted"
+        );
         drop(writer);
         let infos = segments(dir.path()).unwrap();
         assert_eq!(infos.iter().map(|s| s.events).sum::<u64>(), 2);
@@ -460,6 +513,26 @@ mod tests {
         assert!(
             std::fs::read(&path).unwrap().ends_with(torn),
             "the torn line is kept"
+        );
+    }
+
+    #[test]
+    fn later_writers_adopt_a_segment_at_rest_instead_of_creating_one() {
+        let dir = tempfile::tempdir().unwrap();
+        for n in 0..5 {
+            let mut writer = SpoolWriter::new(dir.path(), 1 << 20);
+            writer.append(&line(n), 1).unwrap();
+        }
+        let infos = segments(dir.path()).unwrap();
+        assert_eq!((infos.len(), infos[0].events), (1, 5));
+        let mut holder = SpoolWriter::new(dir.path(), 1 << 20);
+        holder.append(&line(10), 1).unwrap();
+        let mut other = SpoolWriter::new(dir.path(), 1 << 20);
+        other.append(&line(11), 1).unwrap();
+        assert_eq!(
+            segments(dir.path()).unwrap().len(),
+            2,
+            "a held segment is not shared"
         );
     }
 
@@ -498,8 +571,9 @@ mod tests {
         }
         let infos = segments(dir.path()).unwrap();
         assert_eq!(infos.len(), 2);
-        assert!(!infos[0].open && infos[1].open);
-        assert_eq!(infos[0].events, per_segment);
+        let sealed: Vec<_> = infos.iter().filter(|s| !s.open).collect();
+        assert_eq!(sealed.len(), 1);
+        assert_eq!(sealed[0].events, per_segment);
     }
 
     #[test]

@@ -4,5 +4,6 @@ mod disabled;
 mod dry_run;
 mod log_cmd;
 mod logs_pretty;
+mod schema;
 mod support;
 mod telemetry;
