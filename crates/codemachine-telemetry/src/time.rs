@@ -18,16 +18,37 @@ pub(crate) fn now_nanos() -> u128 {
 
 /// `2026-11-27T22:00:32.123Z` for a time in epoch milliseconds.
 pub fn rfc3339_millis(epoch_ms: u64) -> String {
+    let mut buf = Vec::with_capacity(24);
+    write_rfc3339_millis(&mut buf, epoch_ms);
+    // Only ASCII digits and separators were written.
+    String::from_utf8(buf).unwrap_or_default()
+}
+
+/// Appends `2026-11-27T22:00:32.123Z` to `buf`, without allocating.
+pub(crate) fn write_rfc3339_millis(buf: &mut Vec<u8>, epoch_ms: u64) {
     let days = epoch_ms / 86_400_000;
     let ms_of_day = epoch_ms % 86_400_000;
     let (year, month, day) = civil_from_days(days);
-    let (h, m, s, ms) = (
-        ms_of_day / 3_600_000,
-        ms_of_day / 60_000 % 60,
-        ms_of_day / 1000 % 60,
-        ms_of_day % 1000,
-    );
-    format!("{year:04}-{month:02}-{day:02}T{h:02}:{m:02}:{s:02}.{ms:03}Z")
+    let parts = [
+        (year, 4, b'-'),
+        (month, 2, b'-'),
+        (day, 2, b'T'),
+        (ms_of_day / 3_600_000, 2, b':'),
+        (ms_of_day / 60_000 % 60, 2, b':'),
+        (ms_of_day / 1000 % 60, 2, b'.'),
+        (ms_of_day % 1000, 3, b'Z'),
+    ];
+    for (value, width, separator) in parts {
+        push_digits(buf, value, width);
+        buf.push(separator);
+    }
+}
+
+/// `value` in exactly `width` decimal digits (zero-padded; higher digits dropped).
+fn push_digits(buf: &mut Vec<u8>, value: u64, width: u32) {
+    for i in (0..width).rev() {
+        buf.push(b'0' + (value / 10u64.pow(i) % 10) as u8);
+    }
 }
 
 /// Howard Hinnant's `civil_from_days`, for days since 1970-01-01 (never negative here).

@@ -11,7 +11,7 @@ use serde::Deserialize;
 use crate::error::{Error, Result};
 use crate::log::json::{write_str, write_u64};
 use crate::redact::Redactor;
-use crate::time::rfc3339_millis;
+use crate::time::write_rfc3339_millis;
 
 /// The version of the event format written in every event's `schema`.
 pub const SCHEMA_VERSION: u64 = 1;
@@ -116,8 +116,9 @@ pub(crate) fn encode(buf: &mut Vec<u8>, event: &NewEvent<'_>, ctx: &EventContext
     write_u64(buf, SCHEMA_VERSION);
     buf.extend_from_slice(b",\"id\":");
     write_str(buf, event.id);
-    buf.extend_from_slice(b",\"ts\":");
-    write_str(buf, &rfc3339_millis(event.time_ms));
+    buf.extend_from_slice(b",\"ts\":\"");
+    write_rfc3339_millis(buf, event.time_ms);
+    buf.push(b'"');
     buf.extend_from_slice(b",\"kind\":");
     write_str(buf, event.kind.as_str());
     buf.extend_from_slice(b",\"name\":");

@@ -54,7 +54,9 @@ struct Recorder {
     cli_version: String,
     session_id: String,
     context: OnceLock<EventContext>,
-    writer: Mutex<SpoolWriter>,
+    ids: ids::EventIds,
+    /// The spool writer, and the buffer events are encoded in (reused: no allocation per event).
+    writer: Mutex<(SpoolWriter, Vec<u8>)>,
     warned: AtomicBool,
 }
 
@@ -99,7 +101,8 @@ impl Metrics {
                 cli_version: cli_version.to_owned(),
                 session_id: ids::hex(&random),
                 context: OnceLock::new(),
-                writer: Mutex::new(writer),
+                ids: ids::EventIds::new(),
+                writer: Mutex::new((writer, Vec::with_capacity(512))),
                 warned: AtomicBool::new(false),
             })),
         }
@@ -169,9 +172,10 @@ impl Recorder {
     ) -> Result<()> {
         let now_ms = crate::time::now_millis();
         let context = self.context(now_ms)?;
-        let id = ids::time_ordered_id(now_ms);
+        let id = self.ids.next(now_ms);
         let event = NewEvent {
-            id: &id,
+            // The id is ASCII hex digits.
+            id: std::str::from_utf8(&id).unwrap_or_default(),
             time_ms: now_ms,
             kind,
             name,
@@ -179,10 +183,11 @@ impl Recorder {
             exit_code,
             count,
         };
-        let mut line = Vec::with_capacity(320);
-        event::encode(&mut line, &event, context);
-        let mut writer = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
-        writer.append(&line, now_ms)
+        let mut guard = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
+        let (writer, line) = &mut *guard;
+        line.clear();
+        event::encode(line, &event, context);
+        writer.append(line, now_ms)
     }
 
     /// The per-process part of every event, made at the first event (it needs the salt).
