@@ -38,7 +38,7 @@ fn writes_one_record_in_pinos_exact_layout() {
 }
 
 #[test]
-fn usage_errors_exit_2_and_record_nothing() {
+fn usage_errors_exit_2_and_log_nothing() {
     let home = tempfile::tempdir().unwrap();
     for args in [
         vec!["log", "loud", "m"],
