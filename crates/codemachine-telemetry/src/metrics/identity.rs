@@ -94,14 +94,21 @@ fn write_new_salt(state_dir: &Path, salt_path: &Path, now_ms: u64) -> Result<Sal
         salt: hex(&random_bytes::<32>()),
     };
     let tmp = state_dir.join(format!(".salt.{}.tmp", std::process::id()));
-    let mut file = open_private(&tmp)?;
-    file.set_len(0).map_err(io_error(&tmp))?;
-    let text =
-        serde_json::to_string(&salt).map_err(|e| io_error(&tmp)(std::io::Error::other(e)))?;
-    file.write_all(text.as_bytes()).map_err(io_error(&tmp))?;
-    file.sync_all().map_err(io_error(&tmp))?;
-    std::fs::rename(&tmp, salt_path).map_err(io_error(salt_path))?;
-    Ok(salt)
+    let written = write_salt_file(&tmp, &salt)
+        .and_then(|()| std::fs::rename(&tmp, salt_path).map_err(io_error(salt_path)));
+    if written.is_err() {
+        // A full or failing disk must not leave half-written salts behind.
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written.map(|()| salt)
+}
+
+fn write_salt_file(path: &Path, salt: &SaltFile) -> Result<()> {
+    let mut file = open_private(path)?;
+    file.set_len(0).map_err(io_error(path))?;
+    let text = serde_json::to_string(salt).map_err(|e| io_error(path)(std::io::Error::other(e)))?;
+    file.write_all(text.as_bytes()).map_err(io_error(path))?;
+    file.sync_all().map_err(io_error(path))
 }
 
 fn open_private(path: &Path) -> Result<File> {

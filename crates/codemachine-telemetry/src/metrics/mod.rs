@@ -213,7 +213,7 @@ impl Recorder {
     fn warn_once(&self, err: &Error) {
         let reportable = !matches!(err, Error::InvalidName { .. });
         if reportable && !self.warned.swap(true, Ordering::Relaxed) {
-            diag::warn(format_args!("telemetry: {err}"));
+            diag::warn(format_args!("event not recorded: {err}"));
         }
     }
 }

@@ -2,6 +2,7 @@
 
 mod disabled;
 mod dry_run;
+mod filesystems;
 mod log_cmd;
 mod logs_pretty;
 mod schema;
