@@ -17,6 +17,13 @@ fn shows_the_redacted_record_and_a_passing_verdict_without_touching_home() {
     assert!(record.get("password").is_none() && record.get("token").is_none());
     assert!(!json_line.contains("sk-live-abc"));
     assert!(stdout.contains("Verdict: PASS"));
+    let events: Vec<serde_json::Value> = stdout
+        .lines()
+        .filter(|l| l.starts_with("{\"schema\":1"))
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let names: Vec<&str> = events.iter().map(|e| e["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["log", "export.csv", "logs.pretty"]);
     assert_eq!(
         std::fs::read_dir(home.path()).unwrap().count(),
         0,
