@@ -83,7 +83,8 @@ pub struct TelemetryConfig {
     pub max_spool_bytes: Setting<u64>,
     /// Days a salt lives.
     pub salt_rotation_days: Setting<u32>,
-    /// Keys added to the redaction defaults.
+    /// Keys added to the redaction defaults: `TELEMETRY_REDACT_KEYS` and the file's
+    /// `redact.keys` together (a redaction list is only ever extended).
     pub redact_keys: Setting<Vec<String>>,
     /// Whether the redaction override is documented.
     pub redact_documented: Setting<bool>,
@@ -126,16 +127,7 @@ impl TelemetryConfig {
             DEFAULT_SALT_ROTATION_DAYS,
             |v| parse_days(env_vars::TELEMETRY_SALT_ROTATION_DAYS, v),
         )?;
-        let redact_keys = match get(env_vars::TELEMETRY_REDACT_KEYS) {
-            Some(v) => Setting::new(
-                parse_key_list(&v),
-                Source::Env(env_vars::TELEMETRY_REDACT_KEYS),
-            ),
-            None => match file.redact.keys {
-                Some(keys) => Setting::new(keys, Source::ConfigFile),
-                None => Setting::new(Vec::new(), Source::Default),
-            },
-        };
+        let redact_keys = merged_keys(get(env_vars::TELEMETRY_REDACT_KEYS), file.redact.keys);
         let redact_documented = match file.redact.documented {
             Some(d) => Setting::new(d, Source::ConfigFile),
             None => Setting::new(false, Source::Default),
@@ -168,6 +160,23 @@ fn resolve_home(get: &impl Fn(&str) -> Option<String>) -> Result<Setting<PathBuf
                 .into(),
         }),
     }
+}
+
+/// Redaction keys are only ever added to: the environment's and the file's lists both apply
+/// (the setting's source names the environment when it contributes).
+fn merged_keys(env: Option<String>, file: Option<Vec<String>>) -> Setting<Vec<String>> {
+    let source = match (&env, &file) {
+        (Some(_), _) => Source::Env(env_vars::TELEMETRY_REDACT_KEYS),
+        (None, Some(_)) => Source::ConfigFile,
+        (None, None) => Source::Default,
+    };
+    let mut keys = env.map(|v| parse_key_list(&v)).unwrap_or_default();
+    for key in file.unwrap_or_default() {
+        if !keys.contains(&key) {
+            keys.push(key);
+        }
+    }
+    Setting::new(keys, source)
 }
 
 /// Environment over file over default.

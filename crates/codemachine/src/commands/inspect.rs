@@ -13,8 +13,7 @@ use super::{FAILURE, SUCCESS, note};
 use crate::cli::JsonArgs;
 use crate::settings::Settings;
 
-pub fn run(args: &JsonArgs) -> Result<u8> {
-    let settings = Settings::from_env();
+pub fn run(args: &JsonArgs, settings: &Settings) -> Result<u8> {
     if !settings.switch.enabled {
         note(format_args!(
             "telemetry is disabled ({}): the telemetry folder is not opened. Run with TELEMETRY_ENABLED=1 to inspect it",
@@ -22,7 +21,7 @@ pub fn run(args: &JsonArgs) -> Result<u8> {
         ));
         return Ok(FAILURE);
     }
-    let config = settings.config?;
+    let config = settings.config()?;
     let mut out = std::io::stdout().lock();
     let (mut events, mut torn) = (0u64, 0u64);
     let mut failed = None;

@@ -4,16 +4,23 @@
 //! option and what was wrong with it.
 
 use anyhow::Result;
-use codemachine_telemetry::{DEFAULT_SERVICE, Field, Level, Logger, Value, install_panic_hook};
+use codemachine_telemetry::{
+    DEFAULT_SERVICE, Field, Level, Logger, LoggerConfig, Value, install_panic_hook,
+};
 use serde_json::{Map, Value as Json};
 
 use super::UsageError;
 use crate::cli::LogArgs;
+use crate::settings::Settings;
 
-pub fn run(args: LogArgs) -> Result<u8> {
+pub fn run(args: LogArgs, settings: &Settings) -> Result<u8> {
     let level: Level = args.level.parse().map_err(|e| UsageError(format!("{e}")))?;
     let entries = entries(args.json.as_deref(), &args.fields)?;
-    let logger = Logger::from_env(DEFAULT_SERVICE);
+    let logger = Logger::builder()
+        .config(LoggerConfig::from_env())
+        .service(DEFAULT_SERVICE)
+        .redact_keys(settings.redact_keys().iter().cloned())
+        .build();
     install_panic_hook(logger.clone());
     let fields: Vec<Field<'_>> = entries
         .iter()

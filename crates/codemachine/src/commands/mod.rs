@@ -16,10 +16,8 @@ mod status;
 use std::io;
 use std::process::ExitCode;
 
-use codemachine_telemetry::{Metrics, Switch};
-
 use crate::cli::{Command, LogsCommand, TelemetryCommand};
-use crate::settings::VERSION;
+use crate::settings::Settings;
 
 /// Exit code of a successful command.
 pub const SUCCESS: u8 = 0;
@@ -42,13 +40,11 @@ impl std::error::Error for UsageError {}
 
 /// Runs `command`, recording it when it is a host command, and returns the exit code.
 pub fn run(command: Command) -> ExitCode {
+    let settings = Settings::from_env();
     let name = command.metric_name();
-    // Host commands get the switch's warning from the library; telemetry commands from here.
-    if let (None, Some(warning)) = (name, Switch::from_env().warning()) {
-        note(format_args!("warning: {warning}"));
-    }
-    let mut timer = name.map(|name| Metrics::from_env(VERSION).time_command(name));
-    let code = match dispatch(command) {
+    settings.warn_about_problems(name.is_some());
+    let mut timer = name.map(|name| settings.metrics().time_command(name));
+    let code = match dispatch(command, &settings) {
         Ok(code) => code,
         Err(err) => report(&err),
     };
@@ -59,14 +55,14 @@ pub fn run(command: Command) -> ExitCode {
     ExitCode::from(code)
 }
 
-fn dispatch(command: Command) -> anyhow::Result<u8> {
+fn dispatch(command: Command, settings: &Settings) -> anyhow::Result<u8> {
     match command {
-        Command::Log(args) => log::run(args),
+        Command::Log(args) => log::run(args, settings),
         Command::Logs(LogsCommand::Pretty(args)) => logs_pretty::run(&args),
-        Command::Telemetry(TelemetryCommand::Status(args)) => status::run(&args),
-        Command::Telemetry(TelemetryCommand::Inspect(args)) => inspect::run(&args),
-        Command::Telemetry(TelemetryCommand::Record(args)) => record::run(&args),
-        Command::Telemetry(TelemetryCommand::Prune(args)) => prune::run(&args),
+        Command::Telemetry(TelemetryCommand::Status(args)) => status::run(&args, settings),
+        Command::Telemetry(TelemetryCommand::Inspect(args)) => inspect::run(&args, settings),
+        Command::Telemetry(TelemetryCommand::Record(args)) => record::run(&args, settings),
+        Command::Telemetry(TelemetryCommand::Prune(args)) => prune::run(&args, settings),
         Command::Telemetry(TelemetryCommand::DryRun) => dry_run::run(),
     }
 }

@@ -13,12 +13,11 @@ use super::{FAILURE, SUCCESS, UsageError, human_bytes, note};
 use crate::cli::PruneArgs;
 use crate::settings::Settings;
 
-pub fn run(args: &PruneArgs) -> Result<u8> {
+pub fn run(args: &PruneArgs, settings: &Settings) -> Result<u8> {
     let cutoff = match &args.older_than {
         Some(text) => Some(SystemTime::now() - parse_duration(text)?),
         None => None,
     };
-    let settings = Settings::from_env();
     if !settings.switch.enabled {
         note(format_args!(
             "telemetry is disabled ({}): the telemetry folder is not opened. Run with TELEMETRY_ENABLED=1 to prune it",
@@ -26,7 +25,7 @@ pub fn run(args: &PruneArgs) -> Result<u8> {
         ));
         return Ok(FAILURE);
     }
-    let config = settings.config?;
+    let config = settings.config()?;
     let report = spool::prune(&config.dir(), cutoff)?;
     println!(
         "pruned {} batches: {} events, {} torn lines, {} freed",

@@ -12,9 +12,8 @@ use super::{SUCCESS, UsageError, note};
 use crate::cli::{RecordArgs, RecordKind};
 use crate::settings::{Settings, VERSION};
 
-pub fn run(args: &RecordArgs) -> Result<u8> {
+pub fn run(args: &RecordArgs, settings: &Settings) -> Result<u8> {
     let kind = check_args(args)?;
-    let settings = Settings::from_env();
     if !settings.switch.enabled {
         note(format_args!(
             "telemetry is disabled ({}): nothing recorded",
@@ -22,8 +21,7 @@ pub fn run(args: &RecordArgs) -> Result<u8> {
         ));
         return Ok(SUCCESS);
     }
-    let config = settings.config.context("telemetry configuration")?;
-    let metrics = Metrics::enabled(config, VERSION);
+    let metrics = Metrics::enabled(settings.config()?.clone(), VERSION);
     let exit_code = args.exit_code;
     let duration = args.duration_ms;
     match metrics.record(kind, &args.name, duration, exit_code, args.count) {

@@ -20,9 +20,8 @@ use crate::settings::Settings;
 /// What forwarding does in this version.
 const FORWARDING: &str = "not available in this version: metrics stay local";
 
-pub fn run(args: &JsonArgs) -> Result<u8> {
-    let settings = Settings::from_env();
-    let status = collect(&settings)?;
+pub fn run(args: &JsonArgs, settings: &Settings) -> Result<u8> {
+    let status = collect(settings)?;
     let mut out = std::io::stdout().lock();
     if args.json {
         writeln!(out, "{}", serde_json::to_string_pretty(&status)?)?;

@@ -281,3 +281,45 @@ fn on_a_terminal_records_are_pretty_and_coloured_unless_told_otherwise() {
     let forced_json = on_terminal(&[("LOG_FORMAT", "json")]);
     assert!(forced_json.starts_with("{\"level\":30"), "{forced_json:?}");
 }
+
+#[test]
+fn config_file_redaction_keys_apply_to_logs_with_telemetry_on_or_off() {
+    let home = tempfile::tempdir().unwrap();
+    let config = home.path().join(".codemachine/telemetry.toml");
+    std::fs::create_dir_all(config.parent().unwrap()).unwrap();
+    std::fs::write(&config, "[redact]\nkeys = [\"tenant\"]\n").unwrap();
+    for telemetry in ["0", "1"] {
+        let mut cmd = codemachine(home.path());
+        cmd.env("TELEMETRY_ENABLED", telemetry)
+            .env("TELEMETRY_REDACT_KEYS", "pin");
+        let out = run(
+            cmd,
+            [
+                "log",
+                "info",
+                "m",
+                "--field",
+                "tenant=acme",
+                "--field",
+                "pin=1234",
+                "--field",
+                "ok=1",
+            ],
+        );
+        let line = text(&out.stdout);
+        assert!(
+            !line.contains("acme") && !line.contains("1234") && line.contains("\"ok\":\"1\""),
+            "{line}"
+        );
+        assert!(out.stderr.is_empty());
+    }
+    std::fs::write(&config, "[redact]\nkeys = [\"tenant\"\n").unwrap();
+    let out = run(codemachine(home.path()), ["log", "info", "m"]);
+    assert!(out.status.success() && text(&out.stdout).contains("\"msg\":\"m\""));
+    let stderr = text(&out.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("redaction keys are not applied"),
+        "{stderr}"
+    );
+}
