@@ -30,10 +30,7 @@ pub(crate) fn write_str(buf: &mut Vec<u8>, s: &str) {
     buf.push(b'"');
     let bytes = s.as_bytes();
     let mut start = 0;
-    while let Some(skip) = bytes[start..]
-        .iter()
-        .position(|b| ESCAPES[usize::from(*b)] != 0)
-    {
+    while let Some(skip) = find_escape(&bytes[start..]) {
         let i = start + skip;
         let b = bytes[i];
         let escape = ESCAPES[usize::from(b)];
@@ -51,6 +48,34 @@ pub(crate) fn write_str(buf: &mut Vec<u8>, s: &str) {
     }
     buf.extend_from_slice(&bytes[start..]);
     buf.push(b'"');
+}
+
+/// The index of the first byte that JSON needs escaped. Eight bytes at a time: keys and values
+/// are mostly short plain text, and this is on every record's path.
+fn find_escape(bytes: &[u8]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let has_zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGHS;
+    let mut chunks = bytes.chunks_exact(8);
+    let mut offset = 0;
+    for chunk in chunks.by_ref() {
+        // `chunks_exact(8)` yields 8-byte slices.
+        let x = u64::from_le_bytes(chunk.try_into().unwrap_or([0; 8]));
+        let control = x.wrapping_sub(ONES * 0x20) & !x & HIGHS;
+        let special =
+            has_zero(x ^ (ONES * u64::from(b'"'))) | has_zero(x ^ (ONES * u64::from(b'\\')));
+        if control | special != 0 {
+            // The bit tricks are exact about whether a chunk holds such a byte; look for it.
+            if let Some(p) = chunk.iter().position(|b| ESCAPES[usize::from(*b)] != 0) {
+                return Some(offset + p);
+            }
+        }
+        offset += 8;
+    }
+    let tail = chunks.remainder();
+    tail.iter()
+        .position(|b| ESCAPES[usize::from(*b)] != 0)
+        .map(|p| offset + p)
 }
 
 /// Writes `s` scrubbed of secret shapes, as a JSON string.
@@ -254,6 +279,25 @@ mod tests {
             let out = written(|b| write_f64(b, f));
             assert_eq!(out.parse::<f64>().unwrap(), f, "{out}");
         }
+    }
+
+    #[test]
+    fn escapes_are_found_at_every_position_of_a_chunk() {
+        for len in 0..20 {
+            for at in 0..len {
+                for special in ['"', '\\', '\n', '\u{1}', '\u{1f}'] {
+                    let mut s: String = "abcdefghijklmnopqrstuvwxyz".chars().take(len).collect();
+                    s.replace_range(at..at + 1, &special.to_string());
+                    let ours = written(|b| write_str(b, &s));
+                    assert_eq!(ours, serde_json::to_string(&s).unwrap(), "{s:?}");
+                }
+            }
+        }
+        let high = "\u{7f}\u{80}ÿ€ plain é text over eight bytes";
+        assert_eq!(
+            written(|b| write_str(b, high)),
+            serde_json::to_string(high).unwrap()
+        );
     }
 
     #[test]
