@@ -79,8 +79,10 @@ pub enum TelemetryCommand {
     Record(RecordArgs),
     /// Delete buffered batches, by age or all of them; batches still being written are kept.
     Prune(PruneArgs),
-    /// The operator's dry run: shows what the logger writes for a representative record,
-    /// secrets removed, and checks that none survived. Nothing is sent anywhere.
+    /// The operator's dry run: a representative session with telemetry enabled in a scratch
+    /// home (deleted afterwards). Shows the log line for a record full of secrets, the buffered
+    /// events, and a verdict; exit code 1 if a secret or an unknown key got through. Nothing is
+    /// sent anywhere.
     DryRun,
 }
 
