@@ -15,6 +15,23 @@
 //! Records follow pino's layout, so `pino-pretty`, `jq` and log shippers read them unchanged.
 //! Configuration from the environment (`LOG_LEVEL`, `LOG_PATH`, `LOG_FORMAT`, …) is read only by
 //! [`Logger::from_env`] / [`LoggerConfig::from_env`]; see [`env_vars`] for every variable.
+//! `Logger::from_env` takes redaction keys from `TELEMETRY_REDACT_KEYS` only; a host that also
+//! honours the config file passes `TelemetryConfig::from_env()?.redact_keys.value` to
+//! [`LoggerBuilder::redact_keys`], as the `codemachine` binary does.
+//!
+//! # Local metrics
+//!
+//! ```
+//! use codemachine_telemetry::Metrics;
+//!
+//! let metrics = Metrics::from_env("1.0.0"); // off unless TELEMETRY_ENABLED is truthy
+//! let timer = metrics.time_command("build"); // recorded when dropped
+//! let _ = metrics.record_feature("build.cache-hit", 3);
+//! drop(timer);
+//! ```
+//!
+//! Events are plain NDJSON under `~/.codemachine/telemetry` (see [`metrics::spool`] for the
+//! layout); disabled, nothing there is created, opened or read.
 
 pub mod config;
 mod diag;
