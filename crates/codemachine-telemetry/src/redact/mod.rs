@@ -1,9 +1,9 @@
 //! Redaction: always on, shared by logs and metrics.
 //!
 //! Two rules, applied everywhere a value is written (fields, context, errors, messages):
-//! - **keys** ([`keys`]): an object entry whose key names a secret is removed with its value, at
+//! - **keys**: an object entry whose key names a secret is removed with its value, at
 //!   any depth, arrays included;
-//! - **shapes** ([`shapes`]): inside every string, the parts that look like a secret (tokens,
+//! - **shapes**: inside every string, the parts that look like a secret (tokens,
 //!   keys, passwords in URLs, `password=…`) become `[REDACTED]`.
 //!
 //! The default keys cannot be turned off; callers can only add to them.
