@@ -14,33 +14,14 @@ use std::hint::black_box;
 use std::io::Write;
 use std::sync::Arc;
 
-use codemachine_telemetry::{Destination, FormatChoice, Logger, MemoryWriter, fields};
+use codemachine_telemetry::{Destination, FormatChoice, Logger, MemoryWriter};
+
+#[path = "../examples/support/typical_record.rs"]
+mod typical_record;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use typical_record::{log_typical, with_typical_context};
 
 const DEV_NULL: &str = "/dev/null";
-
-fn typical(logger: &Logger, i: u64) {
-    logger.info_with(
-        fields! {
-            "command" => "start",
-            "step" => i & 15,
-            "durationMs" => 1234.5,
-            "exitCode" => 0,
-            "agent" => fields! {
-                "name" => "claude", "model" => "sonnet-4", "inputTokens" => 1200, "apiKey" => "sk-live-abc"
-            },
-            "password" => "hunter2",
-            "token" => "tok_123",
-        },
-        "step completed",
-    );
-}
-
-fn with_context(logger: Logger) -> Logger {
-    logger.with_context(fields! {
-        "sessionId" => "3f9c2a1e-7b4d-4c8e-9a11-2d5e6f708192", "workflow" => "spec-to-code"
-    })
-}
 
 /// The exact line our logger writes for the typical record, to size the physical limit.
 fn typical_line() -> Vec<u8> {
@@ -49,7 +30,7 @@ fn typical_line() -> Vec<u8> {
         .format(FormatChoice::Json)
         .destination(Destination::Writer(Box::new(out.clone())))
         .build();
-    typical(&with_context(logger), 7);
+    log_typical(&with_typical_context(&logger), 7);
     out.bytes()
 }
 
@@ -64,8 +45,8 @@ fn logger_group(c: &mut Criterion) {
     let mut group = c.benchmark_group("logger/typical_record");
     group.throughput(Throughput::Elements(1));
 
-    let ours = with_context(
-        Logger::builder()
+    let ours = with_typical_context(
+        &Logger::builder()
             .format(FormatChoice::Json)
             .destination(Destination::Path(DEV_NULL.into()))
             .build(),
@@ -74,7 +55,7 @@ fn logger_group(c: &mut Criterion) {
     group.bench_function("codemachine", |b| {
         b.iter(|| {
             i = i.wrapping_add(1);
-            typical(&ours, black_box(i));
+            log_typical(&ours, black_box(i));
         })
     });
 

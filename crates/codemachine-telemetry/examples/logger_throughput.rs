@@ -5,11 +5,16 @@
 //! ```
 //! The last line printed is `{"records":N,"secs":S,"per_sec":R}`.
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use codemachine_telemetry::{Destination, FormatChoice, Logger, fields};
+use codemachine_telemetry::{Destination, FormatChoice, Logger};
+
+#[path = "support/typical_record.rs"]
+mod typical_record;
+use typical_record::{log_typical, with_typical_context};
 
 fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
@@ -21,29 +26,18 @@ fn main() -> ExitCode {
     let logger = Logger::builder()
         .format(FormatChoice::Json)
         .destination(Destination::Path(PathBuf::from(path)))
-        .build()
-        .with_context(fields! {
-            "sessionId" => "3f9c2a1e-7b4d-4c8e-9a11-2d5e6f708192", "workflow" => "spec-to-code"
-        });
+        .build();
+    let logger = with_typical_context(&logger);
     let started = Instant::now();
     for i in 0..count {
-        logger.info_with(
-            fields! {
-                "command" => "start",
-                "step" => i & 15,
-                "durationMs" => 1234.5,
-                "exitCode" => 0,
-                "agent" => fields! {
-                    "name" => "claude", "model" => "sonnet-4", "inputTokens" => 1200, "apiKey" => "sk-live-abc"
-                },
-                "password" => "hunter2",
-                "token" => "tok_123",
-            },
-            "step completed",
-        );
+        log_typical(&logger, i);
     }
     let secs = started.elapsed().as_secs_f64();
     let per_sec = if secs > 0.0 { count as f64 / secs } else { 0.0 };
-    println!("{{\"records\":{count},\"secs\":{secs:.6},\"per_sec\":{per_sec:.0}}}");
+    // Not `println!`, which panics when stdout is closed (`| head`).
+    let _ = writeln!(
+        std::io::stdout(),
+        "{{\"records\":{count},\"secs\":{secs:.6},\"per_sec\":{per_sec:.0}}}"
+    );
     ExitCode::SUCCESS
 }
