@@ -7,7 +7,9 @@
 use std::io::Write;
 
 use anyhow::Result;
-use codemachine_telemetry::config::{Setting, TelemetryConfig};
+use codemachine_telemetry::config::{Setting, Source, TelemetryConfig};
+use codemachine_telemetry::env_vars;
+use codemachine_telemetry::log::DEFAULT_THRESHOLD;
 use codemachine_telemetry::metrics::{self, spool};
 use codemachine_telemetry::time::rfc3339_millis;
 use codemachine_telemetry::{DEFAULT_REDACT_KEYS, LoggerConfig};
@@ -88,13 +90,28 @@ fn setting<T: serde::Serialize>(s: &Setting<T>) -> Json {
 }
 
 fn settings_json(config: &TelemetryConfig) -> Json {
+    let log = LoggerConfig::from_env();
     json!({
         "home": setting(&config.home),
         "max_spool_bytes": setting(&config.max_spool_bytes),
         "salt_rotation_days": setting(&config.salt_rotation_days),
         "redact_keys": setting(&config.redact_keys),
         "redact_documented": setting(&config.redact_documented),
+        "log_level": env_setting(env_vars::LOG_LEVEL, log.threshold.unwrap_or(DEFAULT_THRESHOLD).to_string()),
+        "log_path": env_setting(env_vars::LOG_PATH, log.path.map_or("stdout".to_owned(), |p| p.display().to_string())),
+        "log_format": env_setting(env_vars::LOG_FORMAT, format!("{:?}", log.format).to_lowercase()),
     })
+}
+
+/// A logger setting: read from `name` when that variable is set, the default otherwise.
+fn env_setting(name: &'static str, value: String) -> Json {
+    let from_env = std::env::var_os(name).is_some_and(|v| !v.is_empty());
+    let source = if from_env {
+        Source::Env(name)
+    } else {
+        Source::Default
+    };
+    json!({"value": value, "source": source.to_string()})
 }
 
 fn add_spool(status: &mut Json, config: &TelemetryConfig) -> Result<()> {

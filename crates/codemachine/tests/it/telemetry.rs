@@ -366,6 +366,10 @@ fn status_reports_every_key_and_setting_source() {
     assert_eq!(s["settings"]["max_spool_bytes"]["value"], 2 << 20);
     assert_eq!(s["settings"]["salt_rotation_days"]["source"], "config file");
     assert_eq!(
+        s["settings"]["log_level"],
+        serde_json::json!({"value": "info", "source": "default"})
+    );
+    assert_eq!(
         s["settings"]["redact_keys"]["value"],
         serde_json::json!(["tenant"])
     );
