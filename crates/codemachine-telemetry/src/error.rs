@@ -39,10 +39,14 @@ pub enum Error {
         reason: &'static str,
     },
     /// The telemetry folder has reached its size cap: the event was refused (and counted).
-    #[error("the telemetry folder is full ({used} of {cap} bytes): event refused")]
+    #[error(
+        "the telemetry folder is full ({used} of {cap} bytes in use, {needed} more needed): event refused"
+    )]
     SpoolFull {
-        /// Bytes in use.
+        /// Bytes in use when last measured.
         used: u64,
+        /// Bytes the refused event needed.
+        needed: u64,
         /// The cap.
         cap: u64,
     },

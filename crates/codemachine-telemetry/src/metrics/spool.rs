@@ -93,7 +93,8 @@ pub(crate) struct SpoolWriter {
     paths: Paths,
     cap: u64,
     segment: Option<Segment>,
-    last_measured: Option<Instant>,
+    /// When the spool was last measured, and what it held then.
+    last_measured: Option<(Instant, u64)>,
 }
 
 struct Segment {
@@ -149,10 +150,10 @@ impl SpoolWriter {
         }
         let recently = self
             .last_measured
-            .is_some_and(|t| t.elapsed() < REMEASURE_EVERY);
+            .is_some_and(|(t, _)| t.elapsed() < REMEASURE_EVERY);
         if !recently {
             let used = measure(&self.paths.spool)?;
-            self.last_measured = Some(Instant::now());
+            self.last_measured = Some((Instant::now(), used));
             if let Some(segment) = self.segment.as_mut() {
                 segment.limit = segment.size + self.cap.saturating_sub(used);
             }
@@ -167,7 +168,7 @@ impl SpoolWriter {
         ensure_dir(&self.paths.spool)?;
         ensure_dir(&self.paths.state)?;
         let used = measure(&self.paths.spool)?;
-        self.last_measured = Some(Instant::now());
+        self.last_measured = Some((Instant::now(), used));
         if used + first_line > self.cap {
             return Err(self.refuse(first_line));
         }
@@ -224,11 +225,12 @@ impl SpoolWriter {
     }
 
     fn refuse(&self, len: u64) -> Error {
-        let used = measure(&self.paths.spool).unwrap_or(self.cap);
+        let used = self.last_measured.map_or(self.cap, |(_, used)| used);
         // Counting is best effort: a spool too broken to count in still refuses.
         let _ = ensure_dir(&self.paths.state).and_then(|()| self.paths.refused().add(1));
         Error::SpoolFull {
-            used: used.max(self.cap.saturating_sub(len)),
+            used,
+            needed: len,
             cap: self.cap,
         }
     }
