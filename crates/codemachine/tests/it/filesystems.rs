@@ -86,3 +86,43 @@ echo "exit=$?"
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(stderr.contains("Read-only file system"), "{stderr}");
 }
+
+#[test]
+fn an_event_cut_short_by_a_full_disk_is_taken_back_whole() {
+    // Fill a segment up to just below a page boundary, fill the disk, then record one more event:
+    // the kernel writes part of it (into the segment's last page) and refuses the rest. The
+    // partial line must be taken back, so no torn line is left and the segment stays usable.
+    let scratch = tempfile::tempdir().unwrap();
+    let script = r#"
+export CODEMACHINE_HOME="$MNT/cm" TELEMETRY_ENABLED=1 HOME="$MNT"
+"$BIN" telemetry record feature fill >/dev/null || exit 10
+seg=$(ls "$MNT"/cm/telemetry/spool/*.ndjson)
+line=$(stat -c %s "$seg")
+while [ $(( $(stat -c %s "$seg") + line )) -le 4096 ]; do
+    "$BIN" telemetry record feature fill >/dev/null || exit 11
+done
+before=$(stat -c %s "$seg")
+dd if=/dev/zero of="$MNT/filler" bs=1k count=1000 2>/dev/null
+"$BIN" telemetry record feature fill >/dev/null 2>"$MNT/../err"
+echo "refused=$?"
+echo "size-kept=$([ "$(stat -c %s "$seg")" = "$before" ] && echo yes || echo no)"
+rm "$MNT/filler"
+"$BIN" telemetry record feature fill >/dev/null || exit 12
+"$BIN" telemetry status --json
+cat "$MNT/../err" >&2
+"#;
+    let (stdout, stderr) = in_private_tmpfs(scratch.path(), "64k", script);
+    assert!(stdout.contains("refused=1"), "{stdout} {stderr}");
+    assert!(stderr.contains("No space left on device"), "{stderr}");
+    assert!(
+        stdout.contains("size-kept=yes"),
+        "the partial line was taken back: {stdout}"
+    );
+    let status: serde_json::Value =
+        serde_json::from_str(&stdout[stdout.find('{').unwrap()..]).unwrap();
+    assert_eq!(status["torn_lines"], 0, "{status}");
+    assert_eq!(
+        status["pending_batches"].as_u64().unwrap() + status["open_batches"].as_u64().unwrap(),
+        1
+    );
+}
