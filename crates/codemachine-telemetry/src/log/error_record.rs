@@ -29,7 +29,7 @@ impl ErrorRecord {
     pub fn new<E: StdError + 'static>(err: &E) -> Self {
         let mut record = ErrorRecord::chain(err, MAX_CAUSES);
         record.type_name = std::any::type_name::<E>().to_owned();
-        record.stack = Some(Backtrace::force_capture().to_string());
+        record.stack = Some(capture_stack());
         record
     }
 
@@ -37,7 +37,7 @@ impl ErrorRecord {
     /// recovered for common standard-library errors and is `Error` otherwise.
     pub fn from_dyn(err: &(dyn StdError + 'static)) -> Self {
         let mut record = ErrorRecord::chain(err, MAX_CAUSES);
-        record.stack = Some(Backtrace::force_capture().to_string());
+        record.stack = Some(capture_stack());
         record
     }
 
@@ -118,6 +118,53 @@ impl ErrorRecord {
     }
 }
 
+/// Symbols of the frames that end the capture's own part of a backtrace: the capture functions
+/// of this module and the panic entry points. Frames up to the last of these are dropped.
+/// (Broad prefixes such as `std::panicking::` would also match the `catch_unwind` frames far
+/// below the caller, so only these exact entry points are used.)
+const MACHINERY: [&str; 6] = [
+    "codemachine_telemetry::log::error_record::capture_stack",
+    "codemachine_telemetry::log::error_record::ErrorRecord::new",
+    "codemachine_telemetry::log::error_record::ErrorRecord::from_dyn",
+    "core::panicking::panic",
+    "std::panicking::begin_panic",
+    "rust_begin_unwind",
+];
+
+/// A backtrace of the caller, without the frames of the capture itself: the first frame shown is
+/// the code that logged (or panicked).
+pub(crate) fn capture_stack() -> String {
+    trim_machinery(&Backtrace::force_capture().to_string())
+}
+
+/// Drops the leading frames whose symbol is machinery (see [`MACHINERY`]); keeps everything when
+/// symbols are missing.
+fn trim_machinery(backtrace: &str) -> String {
+    let mut frames: Vec<String> = Vec::new();
+    for line in backtrace.lines() {
+        let starts_frame = line
+            .trim_start()
+            .split_once(": ")
+            .is_some_and(|(n, _)| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+        match frames.last_mut() {
+            Some(frame) if !starts_frame => {
+                frame.push('\n');
+                frame.push_str(line);
+            }
+            _ => frames.push(line.to_owned()),
+        }
+    }
+    let is_machinery = |frame: &String| {
+        let symbol = frame.lines().next().unwrap_or_default();
+        MACHINERY.iter().any(|m| symbol.contains(m))
+    };
+    let first_kept = frames.iter().rposition(is_machinery).map_or(0, |i| i + 1);
+    if first_kept >= frames.len() {
+        return backtrace.to_owned();
+    }
+    frames[first_kept..].join("\n")
+}
+
 /// The type of an error seen only through `dyn Error`, for the errors that are common causes.
 fn dyn_type_name(err: &(dyn StdError + 'static)) -> &'static str {
     macro_rules! known {
@@ -195,6 +242,18 @@ mod tests {
             String::from_utf8(buf).unwrap(),
             r#"{"type":"HttpError","message":"401","status":401,"headers":{"accept":"json"},"url":"https://u:[REDACTED]@api.example/x"}"#
         );
+    }
+
+    #[test]
+    fn machinery_frames_are_trimmed_and_unknown_ones_kept() {
+        let bt = "   0: std::backtrace::Backtrace::create\n             at /x.rs:1:1\n   1: codemachine_telemetry::log::panic::log_panic\n   2: core::panicking::panic_fmt\n   3: my_app::main\n             at src/main.rs:3:5\n   4: std::rt::lang_start";
+        // `std::panicking::catch_unwind` below the caller is not machinery.
+        assert_eq!(
+            trim_machinery(bt),
+            "   3: my_app::main\n             at src/main.rs:3:5\n   4: std::rt::lang_start"
+        );
+        let unknown = "   0: <unknown>\n   1: <unknown>";
+        assert_eq!(trim_machinery(unknown), unknown);
     }
 
     #[derive(Debug)]

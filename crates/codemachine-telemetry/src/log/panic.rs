@@ -6,10 +6,10 @@
 //! unchanged.
 
 use std::any::Any;
-use std::backtrace::Backtrace;
 use std::cell::Cell;
 use std::panic::PanicHookInfo;
 
+use super::error_record::capture_stack;
 use super::{ErrorRecord, Level, Logger};
 use crate::fields;
 
@@ -35,8 +35,7 @@ fn log_panic(logger: &Logger, info: &PanicHookInfo<'_>) {
         .location()
         .map(|l| format!("{}:{}:{}", l.file(), l.line(), l.column()));
     let thread = std::thread::current();
-    let err =
-        ErrorRecord::from_parts("panic", message).stack(Backtrace::force_capture().to_string());
+    let err = ErrorRecord::from_parts("panic", message).stack(capture_stack());
     logger.log_error(
         Level::Fatal,
         &err,

@@ -33,11 +33,15 @@ fn a_panic_leaves_a_fatal_record_with_location_and_backtrace() {
     );
     assert_eq!(fatal["thread"], "main");
     assert_eq!(fatal["err"]["type"], "panic");
+    let stack = fatal["err"]["stack"].as_str().unwrap();
+    let first_frame = stack.lines().next().unwrap_or_default();
     assert!(
-        fatal["err"]["stack"]
-            .as_str()
-            .unwrap()
-            .contains("panicking_host")
+        first_frame.contains("panicking_host::main"),
+        "the panic site comes first: {stack}"
+    );
+    assert!(
+        !stack.contains("log_panic"),
+        "the hook's own frames are trimmed: {stack}"
     );
     let stderr = String::from_utf8(output.stderr).unwrap();
     assert!(
