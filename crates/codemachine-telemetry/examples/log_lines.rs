@@ -4,8 +4,8 @@
 //! printf 'first\nsecond\n' | LOG_PATH=/tmp/app.log cargo run -p codemachine-telemetry --example log_lines
 //! ```
 //! The logger is configured from the environment like any host's (`LOG_PATH`, `LOG_LEVEL`,
-//! `LOG_FORMAT`, …); the tests use this program to drive a long-lived logger: FIFO readers that
-//! go away, `SIGHUP` after log rotation, and a build without pretty output.
+//! `LOG_FORMAT`, …). The tests build it without the `pretty` feature to check the fallback to
+//! JSON; `codemachine log info --stdin` does the same job in the binary.
 
 use std::io::BufRead;
 

@@ -14,7 +14,7 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Write one record through the logger (for scripts).
+    /// Write one record through the logger (for scripts), or one per line of stdin (--stdin).
     ///
     /// The record goes where the logger's configuration sends it (stdout, or LOG_PATH), in JSON
     /// or pretty form, redacted like every other record.
@@ -43,7 +43,12 @@ pub struct LogArgs {
     /// trace, debug, info, warn, error or fatal.
     pub level: String,
     /// The record's `msg`.
-    pub message: String,
+    #[arg(required_unless_present = "stdin", conflicts_with = "stdin")]
+    pub message: Option<String>,
+    /// Instead of MESSAGE, write one record per line of standard input (each line its `msg`,
+    /// the same fields on every record) until input ends.
+    #[arg(long)]
+    pub stdin: bool,
     /// A field as key=value (the value is a string); repeat for more. Later keys win.
     #[arg(long = "field", value_name = "KEY=VALUE")]
     pub fields: Vec<String>,

@@ -5,5 +5,4 @@
 mod panic_hook;
 mod pretty_fallback;
 mod redaction_props;
-mod sinks;
 mod support;

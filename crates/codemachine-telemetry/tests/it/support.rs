@@ -1,10 +1,5 @@
-//! Helpers: locating example programs, bounded waits, FIFOs.
+//! Helpers: locating example programs, bounded waits, reading records.
 
-use std::ffi::CString;
-use std::fs::File;
-use std::io::Read;
-use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, ExitStatus};
 use std::time::{Duration, Instant};
@@ -45,43 +40,6 @@ pub fn wait_bounded(child: &mut Child) -> ExitStatus {
         }
         std::thread::sleep(Duration::from_millis(5));
     }
-}
-
-/// Polls `condition` until it holds; fails the test after [`HANG_LIMIT`].
-pub fn wait_until(what: &str, mut condition: impl FnMut() -> bool) {
-    let deadline = Instant::now() + HANG_LIMIT;
-    while !condition() {
-        assert!(Instant::now() < deadline, "gave up waiting for {what}");
-        std::thread::sleep(Duration::from_millis(5));
-    }
-}
-
-pub fn mkfifo(path: &Path) {
-    let c = CString::new(path.as_os_str().as_bytes()).unwrap();
-    // SAFETY: a valid NUL-terminated path.
-    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0, "mkfifo");
-}
-
-/// Opens the read end of a FIFO without waiting for a writer.
-pub fn open_fifo_reader(path: &Path) -> File {
-    std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NONBLOCK)
-        .open(path)
-        .expect("open FIFO for reading")
-}
-
-/// Reads from a non-blocking reader until at least one full line has arrived.
-pub fn read_line(reader: &mut File) -> String {
-    let mut got = Vec::new();
-    wait_until("a line on the FIFO", || {
-        let mut chunk = [0u8; 4096];
-        if let Ok(n) = reader.read(&mut chunk) {
-            got.extend_from_slice(&chunk[..n]);
-        }
-        got.contains(&b'\n')
-    });
-    String::from_utf8(got).unwrap()
 }
 
 /// The JSON records among `text`'s lines.

@@ -1,9 +1,13 @@
-//! `codemachine log <level> <message> [--field k=v]… [--json '{…}']`: one record.
+//! `codemachine log <level> <message> [--field k=v]… [--json '{…}']`: one record; with `--stdin`
+//! instead of a message, one record per line of standard input (like logger(1)), through one
+//! long-lived logger: rotation (`SIGHUP`) and a FIFO reader going away are handled mid-stream.
 //!
 //! Bad input never echoes the values it was given (they may be secrets): the error names the
 //! option and what was wrong with it.
 
-use anyhow::Result;
+use std::io::BufRead;
+
+use anyhow::{Context, Result};
 use codemachine_telemetry::{
     DEFAULT_SERVICE, Field, Level, Logger, LoggerConfig, Value, install_panic_hook,
 };
@@ -26,8 +30,29 @@ pub fn run(args: LogArgs, settings: &Settings) -> Result<u8> {
         .iter()
         .map(|(k, v)| (k.as_str(), Value::Json(v)))
         .collect();
-    logger.log(level, &fields, &args.message);
+    match &args.message {
+        Some(message) => logger.log(level, &fields, message),
+        None => log_lines(&logger, level, &fields)?,
+    }
     Ok(super::SUCCESS)
+}
+
+/// One record per line of stdin; bytes that are not UTF-8 are replaced, never fatal.
+fn log_lines(logger: &Logger, level: Level, fields: &[Field<'_>]) -> Result<()> {
+    let mut input = std::io::stdin().lock();
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        if input
+            .read_until(b'\n', &mut line)
+            .context("cannot read stdin")?
+            == 0
+        {
+            return Ok(());
+        }
+        let text = String::from_utf8_lossy(&line);
+        logger.log(level, fields, text.trim_end_matches(['\n', '\r']));
+    }
 }
 
 /// The `--json` object's entries, then each `--field`, in order (later keys win downstream).

@@ -6,5 +6,6 @@ mod filesystems;
 mod log_cmd;
 mod logs_pretty;
 mod schema;
+mod streams;
 mod support;
 mod telemetry;
