@@ -119,12 +119,19 @@ impl Metrics {
     }
 
     /// Records that command `name` ran for `duration` and exited with `exit_code`.
+    ///
+    /// Errors: [`Error::InvalidName`] when `name` is not an identifier (checked whether or not
+    /// telemetry is on, so a bad name shows up in development too); [`Error::Disabled`] when
+    /// telemetry is off (the usual case: hosts ignore it); [`Error::SpoolFull`] or
+    /// [`Error::Io`] when the event could not be stored (also said once on stderr). Nothing is
+    /// recorded in any of these cases, and none of them is worth failing the host for.
     pub fn record_command(&self, name: &str, duration: Duration, exit_code: i32) -> Result<()> {
         let ms = u64::try_from(duration.as_millis()).unwrap_or(u64::MAX);
         self.record(EventKind::Command, name, Some(ms), Some(exit_code), 1)
     }
 
-    /// Records that feature `name` was used `count` times.
+    /// Records that feature `name` was used `count` times. Errors as for
+    /// [`Metrics::record_command`].
     pub fn record_feature(&self, name: &str, count: u64) -> Result<()> {
         self.record(EventKind::Feature, name, None, None, count)
     }
@@ -139,10 +146,13 @@ impl Metrics {
         count: u64,
     ) -> Result<()> {
         let Some(recorder) = &self.recorder else {
+            // Disabled telemetry says nothing, but a bad name is still the caller's bug.
+            static DEFAULT_REDACTOR: OnceLock<Redactor> = OnceLock::new();
+            validate_name(name, DEFAULT_REDACTOR.get_or_init(Redactor::new))?;
             return Err(Error::Disabled);
         };
-        validate_name(name, &recorder.redactor)?;
-        let outcome = recorder.append(kind, name, duration_ms, exit_code, count);
+        let outcome = validate_name(name, &recorder.redactor)
+            .and_then(|()| recorder.append(kind, name, duration_ms, exit_code, count));
         if let Err(err) = &outcome {
             recorder.warn_once(err);
         }
@@ -211,8 +221,7 @@ impl Recorder {
     }
 
     fn warn_once(&self, err: &Error) {
-        let reportable = !matches!(err, Error::InvalidName { .. });
-        if reportable && !self.warned.swap(true, Ordering::Relaxed) {
+        if !self.warned.swap(true, Ordering::Relaxed) {
             diag::warn(format_args!("event not recorded: {err}"));
         }
     }
@@ -288,6 +297,10 @@ mod tests {
         let home = tempfile::tempdir().unwrap();
         let m = Metrics::disabled();
         assert!(matches!(m.record_feature("x", 1), Err(Error::Disabled)));
+        assert!(matches!(
+            m.record_feature("Not An Identifier", 1),
+            Err(Error::InvalidName { .. })
+        ));
         drop(m.time_command("y"));
         assert_eq!(std::fs::read_dir(home.path()).unwrap().count(), 0);
     }
