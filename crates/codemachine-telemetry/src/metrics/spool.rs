@@ -593,3 +593,71 @@ mod tests {
         assert_eq!(prune(dir.path(), Some(later)).unwrap().segments, 1);
     }
 }
+
+/// The spool's life cycle against a model: whatever the interleaving of writers opening,
+/// appending, closing and pruning, every event appended is either still readable or was
+/// counted by a prune, exactly once, and no line is ever torn.
+#[cfg(test)]
+mod model_tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    #[derive(Clone, Debug)]
+    enum Op {
+        Append(usize),
+        Close(usize),
+        PruneAll,
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            6 => (0..3usize).prop_map(Op::Append),
+            2 => (0..3usize).prop_map(Op::Close),
+            1 => Just(Op::PruneAll),
+        ]
+    }
+
+    fn line(n: u64) -> Vec<u8> {
+        let id = format!("{:012x}{:020x}", 1_700_000_000_000u64, n);
+        format!(
+            "{{\"schema\":1,\"id\":\"{id}\",\"ts\":\"2023-11-14T22:13:20.000Z\",\"kind\":\"feature\",\"name\":\"f\",\"count\":1,\"session_id\":\"s\",\"anon_id\":\"a\",\"cli_version\":\"0\",\"os\":\"linux\",\"arch\":\"x86_64\"}}\n"
+        )
+        .into_bytes()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        #[test]
+        fn nothing_is_lost_or_torn(ops in prop::collection::vec(op(), 1..60)) {
+            let dir = tempfile::tempdir().unwrap();
+            let mut writers: Vec<Option<SpoolWriter>> = vec![None, None, None];
+            let (mut appended, mut pruned, mut next) = (0u64, 0u64, 0u64);
+            for op in ops {
+                match op {
+                    Op::Append(w) => {
+                        let writer = writers[w].get_or_insert_with(|| SpoolWriter::new(dir.path(), 1 << 30));
+                        next += 1;
+                        writer.append(&line(next), 1).unwrap();
+                        appended += 1;
+                    }
+                    Op::Close(w) => writers[w] = None,
+                    Op::PruneAll => pruned += prune(dir.path(), None).unwrap().events,
+                }
+            }
+            let (mut ids, mut read, mut torn) = (std::collections::HashSet::new(), 0u64, 0u64);
+            for_each_line(dir.path(), |_, e| match e {
+                Some(e) => {
+                    read += 1;
+                    ids.insert(e.id.clone());
+                }
+                None => torn += 1,
+            })
+            .unwrap();
+            prop_assert_eq!(torn, 0);
+            prop_assert_eq!(ids.len() as u64, read, "no event is read twice");
+            prop_assert_eq!(read + pruned, appended);
+        }
+    }
+}
