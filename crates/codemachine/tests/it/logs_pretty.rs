@@ -68,3 +68,30 @@ fn a_missing_file_is_an_error_naming_it() {
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stderr).contains("cannot read /nonexistent/app.log"));
 }
+
+#[test]
+fn colours_on_a_terminal_unless_no_color() {
+    let home = tempfile::tempdir().unwrap();
+    let file = home.path().join("app.log");
+    std::fs::write(&file, INPUT).unwrap();
+    let on_terminal = |no_color: bool| {
+        let mut cmd = std::process::Command::new(crate::support::required_tool("script"));
+        let command = format!(
+            "{} logs pretty {}",
+            env!("CARGO_BIN_EXE_codemachine"),
+            file.display()
+        );
+        cmd.args(["-q", "-e", "-c", &command, "/dev/null"])
+            .env_remove("NO_COLOR");
+        if no_color {
+            cmd.env("NO_COLOR", "1");
+        }
+        text(&run(cmd, Vec::<&str>::new()).stdout)
+    };
+    let coloured = on_terminal(false);
+    assert!(
+        coloured.contains("\x1b[32mINFO\x1b[0m") && coloured.contains("\x1b[31mERROR\x1b[0m"),
+        "{coloured:?}"
+    );
+    assert!(!on_terminal(true).contains('\x1b'));
+}
