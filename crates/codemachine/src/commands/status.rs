@@ -78,7 +78,7 @@ fn collect(settings: &Settings) -> Result<Json> {
     status["max_spool_bytes"] = json!(config.max_spool_bytes.value);
     status["redaction"]["extra_keys"] = json!(config.redact_keys.value);
     status["redaction"]["documented"] = json!(config.redact_documented.value);
-    status["settings"] = settings_json(config);
+    status["settings"] = settings_json(config, &log);
     if settings.switch.enabled {
         add_spool(&mut status, config)?;
     }
@@ -89,8 +89,7 @@ fn setting<T: serde::Serialize>(s: &Setting<T>) -> Json {
     json!({"value": s.value, "source": s.source.to_string()})
 }
 
-fn settings_json(config: &TelemetryConfig) -> Json {
-    let log = LoggerConfig::from_env();
+fn settings_json(config: &TelemetryConfig, log: &LoggerConfig) -> Json {
     json!({
         "home": setting(&config.home),
         "max_spool_bytes": setting(&config.max_spool_bytes),
@@ -98,7 +97,7 @@ fn settings_json(config: &TelemetryConfig) -> Json {
         "redact_keys": setting(&config.redact_keys),
         "redact_documented": setting(&config.redact_documented),
         "log_level": env_setting(env_vars::LOG_LEVEL, log.threshold.unwrap_or(DEFAULT_THRESHOLD).to_string()),
-        "log_path": env_setting(env_vars::LOG_PATH, log.path.map_or("stdout".to_owned(), |p| p.display().to_string())),
+        "log_path": env_setting(env_vars::LOG_PATH, log.path.as_ref().map_or("stdout".to_owned(), |p| p.display().to_string())),
         "log_format": env_setting(env_vars::LOG_FORMAT, format!("{:?}", log.format).to_lowercase()),
     })
 }

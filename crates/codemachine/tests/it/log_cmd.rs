@@ -1,12 +1,9 @@
 //! `codemachine log`: layout, exit codes, destinations.
 
-use std::ffi::CString;
 use std::io::Read;
-use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-use std::path::Path;
+use std::os::unix::fs::PermissionsExt;
 
-use crate::support::{codemachine, normalized, required_tool, run, text};
+use crate::support::{codemachine, fifo_with_reader, mkfifo, normalized, required_tool, run, text};
 
 #[test]
 fn writes_one_record_in_pinos_exact_layout() {
@@ -108,12 +105,6 @@ fn an_unopenable_log_path_warns_once_and_logs_to_stdout() {
     assert!(stderr.contains("cannot open LOG_PATH"));
 }
 
-fn mkfifo(path: &Path) {
-    let c = CString::new(path.as_os_str().as_bytes()).unwrap();
-    // SAFETY: a valid NUL-terminated path.
-    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
-}
-
 #[test]
 fn a_fifo_without_reader_never_blocks() {
     let home = tempfile::tempdir().unwrap();
@@ -133,12 +124,7 @@ fn a_fifo_without_reader_never_blocks() {
 fn a_fifo_with_a_reader_receives_the_record() {
     let home = tempfile::tempdir().unwrap();
     let fifo = home.path().join("logs.fifo");
-    mkfifo(&fifo);
-    let mut reader = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NONBLOCK)
-        .open(&fifo)
-        .unwrap();
+    let mut reader = fifo_with_reader(&fifo);
     let mut cmd = codemachine(home.path());
     cmd.env("LOG_PATH", &fifo);
     let out = run(cmd, ["log", "error", "through the pipe"]);

@@ -1,16 +1,14 @@
 //! A long-lived logger in the real binary (`codemachine log --stdin`): FIFO readers that go away
 //! mid-stream, and rotation with `SIGHUP`.
 
-use std::ffi::CString;
 use std::fs::File;
 use std::io::{Read, Write};
-use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::support::{HANG_LIMIT, codemachine, text, wait_bounded};
+use crate::support::{HANG_LIMIT, codemachine, fifo_with_reader, text, wait_bounded};
 
 fn log_stdin(home: &Path, log_path: &Path) -> Child {
     codemachine(home)
@@ -35,12 +33,6 @@ fn messages(lines: &str) -> Vec<String> {
         .collect()
 }
 
-fn mkfifo(path: &Path) {
-    let c = CString::new(path.as_os_str().as_bytes()).unwrap();
-    // SAFETY: a valid NUL-terminated path.
-    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
-}
-
 /// Reads from a non-blocking FIFO until a whole line has arrived (bounded).
 fn read_line(reader: &mut File) -> String {
     let deadline = Instant::now() + HANG_LIMIT;
@@ -60,12 +52,7 @@ fn read_line(reader: &mut File) -> String {
 fn a_fifo_reader_closing_mid_stream_sends_the_rest_to_stdout_with_one_warning() {
     let home = tempfile::tempdir().unwrap();
     let fifo = home.path().join("logs.fifo");
-    mkfifo(&fifo);
-    let mut reader = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NONBLOCK)
-        .open(&fifo)
-        .unwrap();
+    let mut reader = fifo_with_reader(&fifo);
     let mut child = log_stdin(home.path(), &fifo);
     let mut stdin = child.stdin.take().unwrap();
     writeln!(stdin, "one").unwrap();
