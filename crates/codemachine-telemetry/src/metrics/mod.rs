@@ -105,6 +105,16 @@ impl Metrics {
         }
     }
 
+    /// This handle, without the one warning on stderr the library gives for a failed event: for a
+    /// caller that reports the errors [`Metrics::record`] returns itself (as `codemachine
+    /// telemetry record` does), so the failure is said once.
+    pub fn without_warnings(self) -> Metrics {
+        if let Some(recorder) = &self.recorder {
+            recorder.warned.store(true, Ordering::Relaxed);
+        }
+        self
+    }
+
     /// A handle that records nothing and touches nothing.
     pub fn off() -> Metrics {
         Metrics { recorder: None }

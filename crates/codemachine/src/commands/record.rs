@@ -29,7 +29,10 @@ pub fn run(args: &RecordArgs, settings: &Settings) -> Result<u8> {
         ));
         return Ok(SUCCESS);
     }
-    match Metrics::new(settings, VERSION).record(event) {
+    match Metrics::new(settings, VERSION)
+        .without_warnings()
+        .record(event)
+    {
         Ok(Recorded::Stored) => {
             println!("recorded 1 {} event: {}", event.kind(), event.name());
             Ok(SUCCESS)
