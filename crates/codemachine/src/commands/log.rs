@@ -14,7 +14,7 @@ use codemachine_telemetry::{
 };
 use serde_json::{Map, Value as Json};
 
-use super::UsageError;
+use super::{UsageError, describe_io};
 use crate::cli::LogArgs;
 
 /// The longest line `--stdin` turns into one record; the rest of a longer line is skipped (not
@@ -39,8 +39,11 @@ pub fn run(args: LogArgs, settings: &Settings) -> Result<u8> {
         Some(message) => logger.log(level, &fields, message),
         None => log_lines(&logger, level, &fields)?,
     }
-    if let Some(err) = logger.take_write_error() {
-        return Err(err).context("the record could not be written");
+    match logger.take_write_error() {
+        // A reader that went away (`| head`) is not a failure of ours.
+        Some(err) if err.kind() == std::io::ErrorKind::BrokenPipe => {}
+        Some(err) => anyhow::bail!("the record could not be written: {}", describe_io(&err)),
+        None => {}
     }
     Ok(super::SUCCESS)
 }
