@@ -226,6 +226,12 @@ impl Client {
             ureq::Error::ConnectionFailed => ForwardError::Connect {
                 detail: "connection failed".into(),
             },
+            // rustls reports a refused certificate through the I/O layer.
+            ureq::Error::Io(io) if io.get_ref().is_some_and(|e| e.is::<rustls::Error>()) => {
+                ForwardError::Tls {
+                    detail: io.to_string(),
+                }
+            }
             ureq::Error::Io(io) => match io.kind() {
                 ErrorKind::ConnectionRefused => ForwardError::Connect {
                     detail: io.to_string(),

@@ -1,0 +1,1 @@
+//! Cross-checks with real collectors (filled in below).
