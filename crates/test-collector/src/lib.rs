@@ -19,6 +19,7 @@
 mod decode;
 pub mod external;
 mod http;
+mod proxy;
 mod tls;
 
 use std::collections::VecDeque;
@@ -31,6 +32,7 @@ use std::time::{Duration, Instant};
 
 pub use decode::{Decoded, decode, decompress, int_attr, log_records, string_attr};
 pub use opentelemetry_proto::tonic as otlp;
+pub use proxy::{ConnectProxy, Tunnel};
 pub use tls::TestCa;
 
 /// One answer the collector gives, or one way it misbehaves.

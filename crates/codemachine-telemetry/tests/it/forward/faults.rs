@@ -432,3 +432,24 @@ fn connections_are_reused_across_batches() {
     }
     assert_eq!(collector.connections(), 1);
 }
+
+#[test]
+fn a_black_hole_that_never_completes_the_handshake_costs_one_timeout() {
+    // The kernel accepts the connection into the backlog; nobody ever answers.
+    let hole = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("https://127.0.0.1:{}", hole.local_addr().unwrap().port());
+    let c = Client::new(
+        &ForwardConfig::builder(url)
+            .timeout(TIMEOUT)
+            .build()
+            .unwrap(),
+    )
+    .unwrap();
+    let started = Instant::now();
+    assert!(matches!(send(&c, "b", 1).verdict(), Verdict::Retry { .. }));
+    let elapsed = started.elapsed();
+    assert!(
+        elapsed >= TIMEOUT && elapsed < TIMEOUT + Duration::from_secs(3),
+        "{elapsed:?}"
+    );
+}

@@ -4,6 +4,7 @@
 mod faults;
 mod payload;
 mod ping;
+mod proxy;
 mod real_collectors;
 mod redirects_and_tls;
 

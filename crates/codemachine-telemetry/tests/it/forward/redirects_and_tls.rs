@@ -31,6 +31,11 @@ fn a_certificate_from_an_unknown_ca_is_refused_and_retried() {
         reason.starts_with("TLS failed") && reason.contains("UnknownIssuer"),
         "{reason}"
     );
+    // The server side notices the refused handshake on its own thread: a bounded wait.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while collector.tls_failures() == 0 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
     assert!(collector.tls_failures() >= 1);
 }
 
