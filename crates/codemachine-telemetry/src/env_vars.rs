@@ -40,6 +40,52 @@ pub const TELEMETRY_MAX_SPOOL_BYTES: &str = "TELEMETRY_MAX_SPOOL_BYTES";
 /// How many days a salt for the anonymous id lives before it is replaced. Default 30.
 pub const TELEMETRY_SALT_ROTATION_DAYS: &str = "TELEMETRY_SALT_ROTATION_DAYS";
 
+// Forwarding (SPEC §3). The settings resolver reads these; the `forward` module only receives
+// their values.
+
+/// The collector: `https://host[:port][/path]` (plain `http://` only to `127.0.0.0/8`, `[::1]`,
+/// `localhost`). Unset: events stay local and no network call is ever made.
+pub const TELEMETRY_ENDPOINT: &str = "TELEMETRY_ENDPOINT";
+/// `otlp` (OTLP/HTTP protobuf, default), `otlp-json` or `ndjson`.
+pub const TELEMETRY_PROTOCOL: &str = "TELEMETRY_PROTOCOL";
+/// Extra request headers, `name=value,name2=value2`, percent-decoded; shown masked everywhere.
+pub const TELEMETRY_HEADERS: &str = "TELEMETRY_HEADERS";
+/// Timeout of one request in milliseconds, 1 to 600000. Default 10000.
+pub const TELEMETRY_TIMEOUT_MS: &str = "TELEMETRY_TIMEOUT_MS";
+/// A PEM file of CA certificates trusted in addition to Mozilla's roots.
+pub const TELEMETRY_CA_FILE: &str = "TELEMETRY_CA_FILE";
+/// Request body compression: `gzip` (default) or `none`.
+pub const TELEMETRY_COMPRESSION: &str = "TELEMETRY_COMPRESSION";
+/// The OTLP exporter's endpoint. Never turns forwarding on; its transport settings below apply
+/// only when it names the same origin as [`TELEMETRY_ENDPOINT`].
+pub const OTEL_EXPORTER_OTLP_ENDPOINT: &str = "OTEL_EXPORTER_OTLP_ENDPOINT";
+/// Logs-specific form of [`OTEL_EXPORTER_OTLP_ENDPOINT`]; wins over it.
+pub const OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: &str = "OTEL_EXPORTER_OTLP_LOGS_ENDPOINT";
+/// Fallback for [`TELEMETRY_HEADERS`] (same origin only).
+pub const OTEL_EXPORTER_OTLP_HEADERS: &str = "OTEL_EXPORTER_OTLP_HEADERS";
+/// Logs-specific form of [`OTEL_EXPORTER_OTLP_HEADERS`]; wins over it.
+pub const OTEL_EXPORTER_OTLP_LOGS_HEADERS: &str = "OTEL_EXPORTER_OTLP_LOGS_HEADERS";
+/// Fallback for [`TELEMETRY_TIMEOUT_MS`], in milliseconds (same origin only).
+pub const OTEL_EXPORTER_OTLP_TIMEOUT: &str = "OTEL_EXPORTER_OTLP_TIMEOUT";
+/// Logs-specific form of [`OTEL_EXPORTER_OTLP_TIMEOUT`]; wins over it.
+pub const OTEL_EXPORTER_OTLP_LOGS_TIMEOUT: &str = "OTEL_EXPORTER_OTLP_LOGS_TIMEOUT";
+/// Fallback for [`TELEMETRY_CA_FILE`] (same origin only).
+pub const OTEL_EXPORTER_OTLP_CERTIFICATE: &str = "OTEL_EXPORTER_OTLP_CERTIFICATE";
+/// Logs-specific form of [`OTEL_EXPORTER_OTLP_CERTIFICATE`]; wins over it.
+pub const OTEL_EXPORTER_OTLP_LOGS_CERTIFICATE: &str = "OTEL_EXPORTER_OTLP_LOGS_CERTIFICATE";
+/// Fallback for [`TELEMETRY_COMPRESSION`] (same origin only).
+pub const OTEL_EXPORTER_OTLP_COMPRESSION: &str = "OTEL_EXPORTER_OTLP_COMPRESSION";
+/// Logs-specific form of [`OTEL_EXPORTER_OTLP_COMPRESSION`]; wins over it.
+pub const OTEL_EXPORTER_OTLP_LOGS_COMPRESSION: &str = "OTEL_EXPORTER_OTLP_LOGS_COMPRESSION";
+/// Proxy for HTTPS requests (`http://[user:pass@]host:port`); credentials shown masked.
+pub const HTTPS_PROXY: &str = "HTTPS_PROXY";
+/// Hosts that bypass the proxy (comma-separated, curl's rules); a loopback endpoint always does.
+pub const NO_PROXY: &str = "NO_PROXY";
+/// Lower-case form of [`HTTPS_PROXY`], as curl reads it; the upper-case one wins.
+pub const HTTPS_PROXY_LOWER: &str = "https_proxy";
+/// Lower-case form of [`NO_PROXY`], as curl reads it; the upper-case one wins.
+pub const NO_PROXY_LOWER: &str = "no_proxy";
+
 /// Every variable above: what [`Environment::capture`](crate::settings::Environment::capture)
 /// reads.
 pub const ALL: &[&str] = &[
@@ -58,4 +104,24 @@ pub const ALL: &[&str] = &[
     HOME,
     TELEMETRY_MAX_SPOOL_BYTES,
     TELEMETRY_SALT_ROTATION_DAYS,
+    TELEMETRY_ENDPOINT,
+    TELEMETRY_PROTOCOL,
+    TELEMETRY_HEADERS,
+    TELEMETRY_TIMEOUT_MS,
+    TELEMETRY_CA_FILE,
+    TELEMETRY_COMPRESSION,
+    OTEL_EXPORTER_OTLP_ENDPOINT,
+    OTEL_EXPORTER_OTLP_LOGS_ENDPOINT,
+    OTEL_EXPORTER_OTLP_HEADERS,
+    OTEL_EXPORTER_OTLP_LOGS_HEADERS,
+    OTEL_EXPORTER_OTLP_TIMEOUT,
+    OTEL_EXPORTER_OTLP_LOGS_TIMEOUT,
+    OTEL_EXPORTER_OTLP_CERTIFICATE,
+    OTEL_EXPORTER_OTLP_LOGS_CERTIFICATE,
+    OTEL_EXPORTER_OTLP_COMPRESSION,
+    OTEL_EXPORTER_OTLP_LOGS_COMPRESSION,
+    HTTPS_PROXY,
+    HTTPS_PROXY_LOWER,
+    NO_PROXY,
+    NO_PROXY_LOWER,
 ];

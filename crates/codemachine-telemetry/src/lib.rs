@@ -36,6 +36,12 @@
 //!
 //! Events are plain NDJSON under `~/.codemachine/telemetry` (see [`metrics::spool`] for the
 //! layout); disabled, nothing there is created, opened or read.
+//!
+//! # Forwarding
+//!
+//! With the `forward` feature (on by default), [`forward`] encodes buffered events for a
+//! collector (OTLP/HTTP protobuf or JSON, or NDJSON), sends a batch over HTTPS and says what
+//! became of it; see `docs/forwarding.md`.
 
 #![deny(unsafe_code)]
 #![deny(missing_docs)]
@@ -43,6 +49,8 @@
 mod diag;
 pub mod env_vars;
 mod error;
+#[cfg(feature = "forward")]
+pub mod forward;
 pub mod log;
 pub mod metrics;
 pub mod redact;

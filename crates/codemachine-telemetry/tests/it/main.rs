@@ -2,6 +2,8 @@
 //!
 //! The examples are built by `cargo test` itself; the helpers find them beside this binary.
 
+#[cfg(feature = "forward")]
+mod forward;
 mod panic_hook;
 mod pretty_fallback;
 mod redaction_props;
