@@ -56,6 +56,10 @@ pub const TELEMETRY_TIMEOUT_MS: &str = "TELEMETRY_TIMEOUT_MS";
 pub const TELEMETRY_CA_FILE: &str = "TELEMETRY_CA_FILE";
 /// Request body compression: `gzip` (default) or `none`.
 pub const TELEMETRY_COMPRESSION: &str = "TELEMETRY_COMPRESSION";
+/// The most bytes of event lines in one batch (`1MiB`, `512KiB`, or bytes). Default 1 MiB.
+pub const TELEMETRY_BATCH_MAX_BYTES: &str = "TELEMETRY_BATCH_MAX_BYTES";
+/// The most events in one batch. Default 5000.
+pub const TELEMETRY_BATCH_MAX_EVENTS: &str = "TELEMETRY_BATCH_MAX_EVENTS";
 /// The OTLP exporter's endpoint. Never turns forwarding on; its transport settings below apply
 /// only when it names the same origin as [`TELEMETRY_ENDPOINT`].
 pub const OTEL_EXPORTER_OTLP_ENDPOINT: &str = "OTEL_EXPORTER_OTLP_ENDPOINT";
@@ -110,6 +114,8 @@ pub const ALL: &[&str] = &[
     TELEMETRY_TIMEOUT_MS,
     TELEMETRY_CA_FILE,
     TELEMETRY_COMPRESSION,
+    TELEMETRY_BATCH_MAX_BYTES,
+    TELEMETRY_BATCH_MAX_EVENTS,
     OTEL_EXPORTER_OTLP_ENDPOINT,
     OTEL_EXPORTER_OTLP_LOGS_ENDPOINT,
     OTEL_EXPORTER_OTLP_HEADERS,

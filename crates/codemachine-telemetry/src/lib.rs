@@ -54,6 +54,8 @@ pub mod forward;
 pub mod log;
 pub mod metrics;
 pub mod redact;
+#[cfg(feature = "forward")]
+pub mod sender;
 pub mod settings;
 pub mod status;
 #[allow(unsafe_code)] // the one module of OS calls; everything else is safe code

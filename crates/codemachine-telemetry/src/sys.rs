@@ -50,6 +50,34 @@ pub(crate) fn current_uid() -> u32 {
     unsafe { libc::getuid() }
 }
 
+/// Detaches this process from its parent's session and terminal and lowers its priority: a new
+/// session (`setsid`, so a terminal's hangup or Ctrl-C never reaches it), `nice` 10, and every
+/// inherited descriptor above stderr closed (so it holds no pipe or file of its parent's).
+/// Each step is best effort: a sender that could not lower its priority still sends.
+pub(crate) fn detach_self() {
+    // SAFETY: setsid and setpriority take no pointers; they only fail (harmlessly) when already
+    // a group leader or not permitted.
+    unsafe {
+        libc::setsid();
+        libc::setpriority(libc::PRIO_PROCESS, 0, 10);
+    }
+    let fds: Vec<i32> = std::fs::read_dir("/proc/self/fd")
+        .map(|entries| {
+            entries
+                .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
+                .filter(|fd| *fd > 2)
+                .collect()
+        })
+        .unwrap_or_default();
+    for fd in fds {
+        // SAFETY: closing a descriptor number; the directory handle used to list them is gone,
+        // and nothing else in this fresh process holds descriptors above 2 it still needs.
+        unsafe {
+            libc::close(fd);
+        }
+    }
+}
+
 /// A signal handler: it may only do async-signal-safe work (an atomic add, say).
 pub(crate) type SignalHandler = extern "C" fn(libc::c_int);
 

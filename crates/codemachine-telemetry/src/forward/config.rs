@@ -221,6 +221,28 @@ impl ForwardConfig {
         self.endpoint.masked()
     }
 
+    /// Where and how batches go (the request URL, the protocol, every header with its value), as
+    /// 16 hex digits of SHA-256: equal for the same destination, and revealing nothing of a header
+    /// value. A batch rejected with 401/403/404 keeps it, so a change of endpoint or headers can
+    /// be told and lift the pause.
+    pub fn destination_fingerprint(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let mut hash = Sha256::new();
+        hash.update(self.request_url.to_request_string().as_bytes());
+        hash.update([0]);
+        hash.update(self.protocol.as_str().as_bytes());
+        for (name, value) in self.headers.iter() {
+            hash.update([0]);
+            hash.update(name.to_ascii_lowercase().as_bytes());
+            hash.update([0]);
+            hash.update(value.expose().as_bytes());
+        }
+        hash.finalize()[..8]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+
     /// The URL requests go to (`/v1/logs` appended for OTLP), masked.
     pub fn request_url_masked(&self) -> String {
         self.request_url.masked()

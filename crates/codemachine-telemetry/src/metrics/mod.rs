@@ -10,7 +10,7 @@ mod event;
 mod identity;
 mod ids;
 pub mod spool;
-mod storage;
+pub(crate) mod storage;
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};

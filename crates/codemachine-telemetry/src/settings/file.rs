@@ -49,9 +49,42 @@ pub struct FileLayer {
     /// True when the file exists but its `[redact]` keys could not be read (so redaction may be
     /// missing keys the operator listed).
     pub redact_unreadable: bool,
+    /// The `[forward]` section's values, as written (the resolver checks them), each with its line.
+    pub forward: Vec<FileValue>,
     /// Everything wrong with the file, each naming its line.
     pub problems: Vec<FileProblem>,
 }
+
+/// A value of the `[forward]` section: its key, its text (a table of headers is turned into the
+/// `name=value,…` form), and its line.
+#[derive(Clone, PartialEq, Eq)]
+pub struct FileValue {
+    /// The key, without `forward.`.
+    pub key: &'static str,
+    /// The value as text.
+    pub text: String,
+    /// The line it is on.
+    pub line: usize,
+}
+
+impl std::fmt::Debug for FileValue {
+    /// The text is not shown: `headers` and `endpoint` can hold credentials.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "FileValue({} at line {})", self.key, self.line)
+    }
+}
+
+/// The keys of the `[forward]` section.
+pub const FORWARD_KEYS: [&str; 8] = [
+    "endpoint",
+    "protocol",
+    "headers",
+    "timeout_ms",
+    "ca_file",
+    "compression",
+    "batch_max_bytes",
+    "batch_max_events",
+];
 
 /// One thing wrong with the config file.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -171,7 +204,7 @@ struct Reader<'t, 'l> {
     layer: &'l mut FileLayer,
 }
 
-const TOP_KEYS: &str = "max_spool_bytes, salt_rotation_days, [redact]";
+const TOP_KEYS: &str = "max_spool_bytes, salt_rotation_days, [redact], [forward]";
 const REDACT_KEYS: &str = "keys, documented";
 
 impl Reader<'_, '_> {
@@ -186,6 +219,7 @@ impl Reader<'_, '_> {
                 "max_spool_bytes" => self.max_spool_bytes(value),
                 "salt_rotation_days" => self.salt_rotation_days(value),
                 "redact" => self.redact(value),
+                "forward" => self.forward(value),
                 other => {
                     let message = format!("unknown key `{other}` (known: {TOP_KEYS})");
                     self.problem(key.span(), message);
@@ -239,6 +273,35 @@ impl Reader<'_, '_> {
         }
     }
 
+    fn forward(&mut self, value: &Spanned<DeValue<'_>>) {
+        let DeValue::Table(table) = value.get_ref() else {
+            let message = "forward must be a table ([forward] with endpoint = \"https://…\")";
+            return self.problem(value.span(), message.to_owned());
+        };
+        for (key, value) in table.iter() {
+            let name = key.get_ref().as_ref();
+            let Some(known) = FORWARD_KEYS.iter().find(|k| **k == name) else {
+                let message = format!(
+                    "unknown key `forward.{name}` (known: {})",
+                    FORWARD_KEYS.join(", ")
+                );
+                self.problem(key.span(), message);
+                continue;
+            };
+            match forward_text(value.get_ref()) {
+                Some(text) => self.layer.forward.push(FileValue {
+                    key: known,
+                    text,
+                    line: line_of(self.text, value.span().start),
+                }),
+                None => {
+                    let message = format!("forward.{known} must be a string or a number");
+                    self.problem(value.span(), message);
+                }
+            }
+        }
+    }
+
     fn redact_keys(&mut self, value: &Spanned<DeValue<'_>>) {
         let DeValue::Array(items) = value.get_ref() else {
             self.layer.redact_unreadable = true;
@@ -273,6 +336,41 @@ impl Reader<'_, '_> {
             }
         }
     }
+}
+
+/// A `[forward]` value as text: strings and whole numbers as they are, a table of strings as
+/// `name=value,…` (the form of `TELEMETRY_HEADERS`, each part percent-encoded where needed).
+fn forward_text(value: &DeValue<'_>) -> Option<String> {
+    match value {
+        DeValue::String(s) => Some(s.to_string()),
+        DeValue::Integer(n) => integer(n).map(|n| n.to_string()),
+        DeValue::Table(table) => {
+            let mut pairs = Vec::new();
+            for (name, value) in table.iter() {
+                let text = value.get_ref().as_str()?;
+                pairs.push(format!(
+                    "{}={}",
+                    percent_encode(name.get_ref()),
+                    percent_encode(text)
+                ));
+            }
+            Some(pairs.join(","))
+        }
+        _ => None,
+    }
+}
+
+/// `,` `=` `%` and controls percent-encoded, so a table value survives the `name=value,…` form.
+fn percent_encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            ',' | '=' | '%' => out.push_str(&format!("%{:02X}", c as u32)),
+            c if c.is_control() && (c as u32) < 0x80 => out.push_str(&format!("%{:02X}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 fn integer(n: &toml::de::DeInteger<'_>) -> Option<i128> {
@@ -359,6 +457,36 @@ mod tests {
                 .redact_documented
                 .as_deref(),
             Some("true")
+        );
+    }
+
+    #[test]
+    fn the_forward_section_is_kept_as_text_with_lines() {
+        let layer = parse(
+            "[forward]\nendpoint = \"https://c.example\"\ntimeout_ms = 500\nheaders = { \"x-api-key\" = \"a,b=c\" }\nbogus = 1\n",
+        );
+        let mut values: Vec<(&str, &str, usize)> = layer
+            .forward
+            .iter()
+            .map(|v| (v.key, v.text.as_str(), v.line))
+            .collect();
+        values.sort_by_key(|v| v.2);
+        assert_eq!(
+            values,
+            [
+                ("endpoint", "https://c.example", 2),
+                ("timeout_ms", "500", 3),
+                ("headers", "x-api-key=a%2Cb%3Dc", 4)
+            ]
+        );
+        assert!(
+            layer.problems[0]
+                .message
+                .contains("unknown key `forward.bogus`")
+        );
+        assert!(
+            !format!("{:?}", layer.forward).contains("c.example"),
+            "Debug hides values"
         );
     }
 

@@ -19,6 +19,8 @@
 
 mod env;
 pub mod file;
+#[cfg(feature = "forward")]
+pub mod forwarding;
 mod switch;
 pub mod values;
 
@@ -130,6 +132,8 @@ pub enum Effect {
     RedactionIncomplete,
     /// A logger setting: its default applies (said in a `warn` record).
     LoggerDefault,
+    /// A forwarding setting: events stay local until it is fixed.
+    ForwardingOff,
 }
 
 impl Problem {
@@ -168,6 +172,8 @@ pub struct Settings {
     log_format: Setting<FormatChoice>,
     production: Setting<bool>,
     color: Setting<ColorChoice>,
+    #[cfg(feature = "forward")]
+    forward: forwarding::ForwardSettings,
     problems: Vec<Problem>,
 }
 
@@ -235,6 +241,13 @@ impl Settings {
         &self.color
     }
 
+    /// Where events go: nowhere (no endpoint), a collector, or nowhere yet (a setting cannot be
+    /// used).
+    #[cfg(feature = "forward")]
+    pub fn forwarding(&self) -> &forwarding::Forwarding {
+        self.forward.forwarding()
+    }
+
     /// Everything that could not be used.
     pub fn problems(&self) -> &[Problem] {
         &self.problems
@@ -244,9 +257,11 @@ impl Settings {
     /// and those that keep telemetry off when telemetry was asked for.
     pub fn problems_to_tell(&self) -> impl Iterator<Item = &Problem> {
         let asked = matches!(self.switch.decided_by(), Decision::ConfigurationError);
+        let on = self.switch.enabled();
         self.problems.iter().filter(move |p| match p.effect {
             Effect::RedactionIncomplete => true,
             Effect::TelemetryOff => asked,
+            Effect::ForwardingOff => on || asked,
             Effect::LoggerDefault => false,
         })
     }
@@ -305,6 +320,8 @@ impl Settings {
             row("production", &self.production, |v| json!(v)),
             row("color", &self.color, |v| json!(v.to_string())),
         ]);
+        #[cfg(feature = "forward")]
+        rows.extend(self.forward.rows().iter().cloned());
         rows
     }
 }
@@ -391,11 +408,25 @@ impl SettingsBuilder {
             .as_deref()
             .is_some_and(|p| p.symlink_metadata().is_ok());
         let file = file.as_ref();
+        #[cfg(feature = "forward")]
+        let forward = forwarding::resolve(
+            &self.env,
+            file,
+            config_path
+                .as_deref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default(),
+            &mut problems,
+        );
         let resolved = Resolved {
             env: &self.env,
             problems: &mut problems,
         };
         let mut settings = resolved.settings(&self.flags, file, home);
+        #[cfg(feature = "forward")]
+        {
+            settings.forward = forward;
+        }
         settings.config_file_present = present;
         self.apply_api_values(&mut settings);
         settings.problems = problems;
@@ -553,6 +584,8 @@ impl Resolved<'_> {
             log_format: self.log_format(flags),
             production: self.production(),
             color: self.color(flags),
+            #[cfg(feature = "forward")]
+            forward: forwarding::ForwardSettings::local(),
             problems: Vec::new(),
         }
     }

@@ -38,7 +38,7 @@
 //! | send | read-only | the batch in `outbox/`, sent again next time (same batch id: a duplicate, never a loss) |
 //! | delivered | unlink `outbox/<id>` after a 2xx | the batch, sent again / nothing |
 //! | rejected | reason written (temp file, fsync, rename), then `rename(outbox/<id>, rejected/<id>)` | the batch in `outbox/` (sent again) / set aside |
-//! | too large | halves written as `outbox/<id>-h0`, `-h1` (fsynced, renamed), then the batch unlinked | batch and halves: the halves are deleted and the batch split again |
+//! | partly delivered | the undelivered parts written as `outbox/<id>.<k>` (their keys as sent, fsynced, renamed), then the batch unlinked | batch and parts: the parts are deleted and the batch sent again (its delivered part a duplicate under the same key) |
 //!
 //! Nothing is deleted before the step it depends on is durable, and nothing is deleted at all
 //! except after a 2xx or by `prune`. Every sending step happens under `state/sender.lock`, so two
@@ -124,7 +124,8 @@ impl Paths {
 }
 
 /// The batch id of a batch file's name (`<id>.ndjson`), if the name is one of ours: 32 lower-case
-/// hex digits, then parts such as `-p1` or `-h0`, at most 128 characters.
+/// hex digits, then parts such as `-p1` (a claim's part) or `.0.1` (a split's part), at most 128
+/// characters.
 pub(crate) fn batch_id(file_name: &str) -> Option<&str> {
     let id = file_name.strip_suffix(BATCH_SUFFIX)?;
     let (head, tail) = (id.get(..32)?, &id[32..]);
@@ -133,8 +134,10 @@ pub(crate) fn batch_id(file_name: &str) -> Option<&str> {
         .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
     let parts = tail
         .bytes()
-        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-    (hex && parts && id.len() <= 128 && (tail.is_empty() || tail.starts_with('-'))).then_some(id)
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.');
+    let separated = tail.is_empty() || tail.starts_with('-') || tail.starts_with('.');
+    let no_empty_part = !tail.contains("..") && !tail.ends_with('.') && !tail.ends_with('-');
+    (hex && parts && separated && no_empty_part && id.len() <= 128).then_some(id)
 }
 
 /// Bytes held by the files of every counted folder (missing folders hold nothing; links and
@@ -182,7 +185,7 @@ mod tests {
     fn batch_names_are_ours_only() {
         let id = "0123456789abcdef0123456789abcdef";
         assert_eq!(batch_id(&format!("{id}.ndjson")), Some(id));
-        assert!(batch_id(&format!("{id}-p2-h0.ndjson")).is_some());
+        assert!(batch_id(&format!("{id}-p2.0.1.ndjson")).is_some());
         for bad in [
             "x.ndjson",
             ".0123456789abcdef0123456789abcdef.ndjson",
@@ -190,6 +193,8 @@ mod tests {
             "0123456789abcdef0123456789abcdef_x.ndjson",
             "0123456789abcdef0123456789abcdef.json",
             "0123456789abcdef0123456789abcdef/../x.ndjson",
+            "0123456789abcdef0123456789abcdef...ndjson",
+            "0123456789abcdef0123456789abcdef..0.ndjson",
         ] {
             assert_eq!(batch_id(bad), None, "{bad}");
         }

@@ -396,27 +396,42 @@ impl Outbox {
         })
     }
 
-    /// Replaces `batch` by its two halves (for a collector that found it too large); `None`
-    /// when it holds a single event, which cannot be split.
-    pub fn split(&self, batch: &Batch) -> Result<Option<(Batch, Batch)>, ClaimError> {
-        let (events, _) = batch.read().map_err(io_at(&batch.path))?;
-        if events.len() < 2 {
-            return Ok(None);
-        }
-        let (first, second) = events.split_at(events.len() / 2);
-        let mut halves = Vec::new();
-        for (k, lines) in [first, second].into_iter().enumerate() {
-            let id = format!("{}-h{k}", batch.id);
-            let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
-            self.write_durably(&self.paths.outbox, &id, &lines)?;
+    /// Replaces `batch` by `parts` (each an id and its event lines), for a batch a collector took
+    /// only in part: the parts are written durably first, then the batch is deleted. Part ids
+    /// must extend the batch's (`<id>.0`, `<id>.1.0`, … as the forwarder sends them), so that
+    /// recovery can tell an unfinished replacement.
+    pub fn replace(
+        &self,
+        batch: &Batch,
+        parts: &[(String, Vec<&str>)],
+    ) -> Result<Vec<Batch>, ClaimError> {
+        let mut written = Vec::new();
+        for (id, lines) in parts {
+            let well_formed = id
+                .strip_prefix(batch.id.as_str())
+                .is_some_and(|rest| rest.starts_with('.'))
+                && super::batch_id(&format!("{id}{BATCH_SUFFIX}")).is_some();
+            if !well_formed {
+                let error = io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    "a part id must extend its batch's",
+                );
+                return Err(ClaimError::Io {
+                    path: self.paths.outbox.join(id),
+                    error,
+                });
+            }
+            self.write_durably(&self.paths.outbox, id, lines)?;
             let path = self.paths.outbox.join(format!("{id}{BATCH_SUFFIX}"));
-            halves.push(Batch { id, path });
+            written.push(Batch {
+                id: id.clone(),
+                path,
+            });
         }
         self.sync_dirs(&[&self.paths.outbox])?;
         self.fs.remove(&batch.path).map_err(io_at(&batch.path))?;
         self.sync_dirs(&[&self.paths.outbox])?;
-        let second = halves.pop();
-        Ok(halves.pop().zip(second))
+        Ok(written)
     }
 
     /// Sets aside, in `torn/`, lines of a batch that are not events (found when it was read for

@@ -91,13 +91,20 @@ fn claim_splits_to_the_limits_and_sets_torn_lines_aside() {
 }
 
 #[test]
-fn acknowledge_reject_requeue_and_split() {
+fn acknowledge_reject_requeue_and_replace() {
     let dir = tempfile::tempdir().unwrap();
     record(dir.path(), 0..4);
     let outbox = open(dir.path());
     outbox.claim(BatchLimits::default()).unwrap();
     let batch = outbox.pending().remove(0);
-    let (first, second) = outbox.split(&batch).unwrap().unwrap();
+    let (events, _) = batch.read().unwrap();
+    let lines: Vec<&str> = events.iter().map(String::as_str).collect();
+    let parts = [
+        (format!("{}.0", batch.id()), lines[..2].to_vec()),
+        (format!("{}.1", batch.id()), lines[2..].to_vec()),
+    ];
+    let replaced = outbox.replace(&batch, &parts).unwrap();
+    let (first, second) = (replaced[0].clone(), replaced[1].clone());
     assert_eq!(
         (
             first.read().unwrap().0.len(),
@@ -105,8 +112,12 @@ fn acknowledge_reject_requeue_and_split() {
         ),
         (2, 2)
     );
-    assert!(first.id().ends_with("-h0") && second.id().ends_with("-h1"));
     assert_eq!(outbox.pending(), [first.clone(), second.clone()]);
+    assert!(
+        outbox
+            .replace(&first, &[("elsewhere".to_owned(), vec![])])
+            .is_err()
+    );
     let rejection = Rejection {
         status: Some(401),
         reason: "unauthorised".into(),
@@ -119,20 +130,11 @@ fn acknowledge_reject_requeue_and_split() {
     assert!(outbox.pending().is_empty());
     assert_eq!(rejections(dir.path()), [(first.id().to_owned(), rejection)]);
     assert_eq!(names_in(dir.path(), BatchState::Rejected).len(), 2);
-    assert_eq!(
-        outbox
-            .requeue(|r| r.is_some_and(|r| r.destination == "b"))
-            .unwrap(),
-        0
-    );
+    let other_destination = outbox.requeue(|r| r.is_some_and(|r| r.destination == "b"));
+    assert_eq!(other_destination.unwrap(), 0);
     assert_eq!(outbox.requeue(|r| r.is_some_and(|r| r.pauses)).unwrap(), 1);
     assert_eq!(names_in(dir.path(), BatchState::Outbox).len(), 2);
     assert!(rejections(dir.path()).is_empty());
-    let single = outbox.split(&outbox.pending()[0]).unwrap().unwrap();
-    assert!(
-        outbox.split(&single.0).unwrap().is_none(),
-        "one event cannot be split"
-    );
 }
 
 #[test]
@@ -146,7 +148,7 @@ fn one_sender_at_a_time() {
     assert!(Outbox::open(dir.path(), NOW).unwrap().is_some());
 }
 
-/// A failure at every step of claim and split, then recovery: every event is in the outbox
+/// A failure at every step of claim and replacement, then recovery: every event is in the outbox
 /// exactly once (nothing was sent, so there is no reason for a duplicate), none lost.
 #[test]
 fn a_failure_at_any_step_loses_and_duplicates_nothing_after_recovery() {
@@ -166,7 +168,14 @@ fn a_failure_at_any_step_loses_and_duplicates_nothing_after_recovery() {
                 if outbox.claim(limits).is_ok()
                     && let Some(batch) = outbox.pending().first()
                 {
-                    let _ = outbox.split(batch);
+                    let (events, _) = batch.read().unwrap();
+                    let lines: Vec<&str> = events.iter().map(String::as_str).collect();
+                    let (a, b) = lines.split_at(lines.len() / 2);
+                    let parts = [
+                        (format!("{}.0", batch.id()), a.to_vec()),
+                        (format!("{}.1", batch.id()), b.to_vec()),
+                    ];
+                    let _ = outbox.replace(batch, &parts);
                 }
             }
             let outbox = open(dir.path());

@@ -1,0 +1,399 @@
+//! One run of the sender, in the foreground: claim what is at rest, send every batch of the
+//! outbox (oldest first) until the deadline, and move each by its verdict.
+//!
+//! A `Retry` verdict (the collector is down, busy or slow) ends the run: the backoff says when
+//! to try again, and hammering a collector that is down helps nobody. A pausing rejection
+//! (401/403/404) ends it too, until the destination changes or an operator acts. Nothing is ever
+//! deleted but a batch a collector took (a 2xx).
+
+use std::time::{Duration, Instant};
+
+use super::state::{ForwardState, Pause};
+use crate::forward::{Backoff, BatchReport, Client, ForwardConfig, Verdict, send_batch};
+use crate::metrics::spool::outbox::{Batch, BatchLimits, Outbox, Rejection};
+use crate::settings::Settings;
+use crate::settings::forwarding::Forwarding;
+use crate::time::now_millis;
+
+/// How a run is to behave.
+#[derive(Clone, Copy, Debug)]
+pub struct SendOptions {
+    /// The run ends by then (a request already started may run up to the request timeout).
+    pub budget: Duration,
+    /// How long to wait for another sender to finish first.
+    pub lock_wait: Duration,
+    /// Keep to the backoff schedule (a background sender), or try now (`flush`).
+    pub respect_backoff: bool,
+    /// Move the rejected batches back into the outbox first, and lift a pause (`flush
+    /// --rejected`: an operator acts).
+    pub requeue_rejected: bool,
+}
+
+impl SendOptions {
+    /// A background sender's run: the backoff kept, no waiting for the lock, `budget` long.
+    pub fn background(budget: Duration) -> Self {
+        SendOptions {
+            budget,
+            lock_wait: Duration::ZERO,
+            respect_backoff: true,
+            requeue_rejected: false,
+        }
+    }
+
+    /// An operator's `flush`: now, whatever the backoff, waiting for a running sender.
+    pub fn flush(budget: Duration) -> Self {
+        SendOptions {
+            budget,
+            lock_wait: budget,
+            respect_backoff: false,
+            requeue_rejected: false,
+        }
+    }
+}
+
+/// Why a run sent nothing, or stopped.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Stop {
+    /// Every batch was tried.
+    Done,
+    /// Telemetry is off, or forwarding is not configured or cannot be used.
+    Off(String),
+    /// Another sender held the lock for the whole wait.
+    Busy,
+    /// The backoff (or a server's `Retry-After`) says not yet.
+    NotDue {
+        /// When the next attempt is due (epoch ms).
+        at_ms: u64,
+    },
+    /// A 401, 403 or 404 paused sending.
+    Paused(String),
+    /// The collector asked to retry later (the run ended there).
+    Retry(String),
+    /// The run's budget ran out with batches left.
+    OutOfTime,
+}
+
+/// What a run did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SendReport {
+    /// Why the run ended.
+    pub stop: Stop,
+    /// Batches the collector took.
+    pub delivered_batches: u64,
+    /// Events in them.
+    pub delivered_events: u64,
+    /// Of those, events the collector dropped (OTLP partial success).
+    pub server_rejected: u64,
+    /// Batches moved aside as rejected in this run.
+    pub rejected_batches: u64,
+    /// Batches left in the outbox.
+    pub pending_batches: u64,
+}
+
+impl SendReport {
+    /// A run that could not go on because of our own folder (a failed rename): nothing moved.
+    pub(crate) fn failed() -> Self {
+        SendReport::new(Stop::Off(
+            "the telemetry folder could not be written".into(),
+        ))
+    }
+
+    fn new(stop: Stop) -> Self {
+        SendReport {
+            stop,
+            delivered_batches: 0,
+            delivered_events: 0,
+            server_rejected: 0,
+            rejected_batches: 0,
+            pending_batches: 0,
+        }
+    }
+}
+
+/// What the run needs to know about each batch while it goes.
+pub type Progress<'a> = &'a mut dyn FnMut(&SendReport);
+
+/// Sends what is pending under `settings`, as `options` say; `progress` is told after each batch.
+/// Errors are failures of our own folder (a rename that failed): the batch stays where it was.
+pub fn send_pending(
+    settings: &Settings,
+    options: SendOptions,
+    progress: Progress<'_>,
+) -> Result<SendReport, crate::Error> {
+    let deadline = Instant::now() + options.budget;
+    let (config, dir) = match ready(settings) {
+        Ok(ready) => ready,
+        Err(why) => return Ok(SendReport::new(Stop::Off(why))),
+    };
+    let Some(outbox) = Outbox::open(&dir, options.lock_wait)? else {
+        return Ok(SendReport::new(Stop::Busy));
+    };
+    let state_dir = dir.join(crate::metrics::spool::STATE_DIR);
+    let mut run = Run {
+        outbox,
+        config,
+        state: ForwardState::load(&state_dir),
+        report: SendReport::new(Stop::Done),
+        deadline,
+    };
+    let result = run.go(options, progress);
+    // The state is kept whatever happened; a failure to keep it only makes a retry come early.
+    let _ = run.state.save(&state_dir);
+    run.report.pending_batches = run.outbox.pending().len() as u64;
+    result.map(|()| run.report)
+}
+
+/// The forwarding settings and the folder, or why there is nothing to do.
+fn ready(settings: &Settings) -> Result<(ForwardConfig, std::path::PathBuf), String> {
+    if !settings.switch().enabled() {
+        return Err(format!(
+            "telemetry is off ({})",
+            settings.switch().decided_by()
+        ));
+    }
+    let config = match settings.forwarding() {
+        Forwarding::Ready(config) => (**config).clone(),
+        Forwarding::Local => return Err("no endpoint is configured: events stay local".into()),
+        Forwarding::Invalid { .. } => {
+            return Err("a forwarding setting cannot be used (see telemetry status)".into());
+        }
+    };
+    let dir = settings.dir().ok_or("there is no telemetry folder")?;
+    Ok((config, dir))
+}
+
+struct Run {
+    outbox: Outbox,
+    config: ForwardConfig,
+    state: ForwardState,
+    report: SendReport,
+    deadline: Instant,
+}
+
+impl Run {
+    fn go(&mut self, options: SendOptions, progress: Progress<'_>) -> Result<(), crate::Error> {
+        let destination = self.config.destination_fingerprint();
+        if !self.lift_pause(&destination, options.requeue_rejected)? {
+            return Ok(());
+        }
+        let limits = BatchLimits {
+            max_bytes: self.config.max_batch_bytes() as u64,
+            max_events: self.config.max_batch_events() as u64,
+        };
+        self.outbox.claim(limits)?;
+        if !self.due(options)? {
+            return Ok(());
+        }
+        let client = match Client::new(&self.config) {
+            Ok(client) => client,
+            Err(e) => {
+                self.report.stop = Stop::Off(e.to_string());
+                return Ok(());
+            }
+        };
+        for batch in self.outbox.pending() {
+            if Instant::now() >= self.deadline {
+                self.report.stop = Stop::OutOfTime;
+                return Ok(());
+            }
+            let go_on = self.send(&client, &batch, &destination)?;
+            progress(&self.report);
+            if !go_on {
+                return Ok(());
+            }
+        }
+        Ok(())
+    }
+
+    /// Handles a pause: lifted when the destination changed (re-queueing what it rejected) or an
+    /// operator re-queues; otherwise the run stops. Returns whether to go on.
+    fn lift_pause(&mut self, destination: &str, requeue_all: bool) -> Result<bool, crate::Error> {
+        if requeue_all {
+            self.outbox.requeue(|_| true)?;
+            self.state.paused = None;
+            return Ok(true);
+        }
+        let Some(pause) = &self.state.paused else {
+            return Ok(true);
+        };
+        if pause.destination == destination {
+            let since = crate::time::rfc3339_millis(pause.since_ms);
+            self.report.stop = Stop::Paused(format!("{} (since {since})", pause.reason));
+            return Ok(false);
+        }
+        let changed =
+            |r: Option<&Rejection>| r.is_some_and(|r| r.pauses && r.destination != destination);
+        self.outbox.requeue(changed)?;
+        self.state.paused = None;
+        Ok(true)
+    }
+
+    /// Whether sending is due now; a `flush` waits out a server's `Retry-After` that ends before
+    /// its deadline.
+    fn due(&mut self, options: SendOptions) -> Result<bool, crate::Error> {
+        let now = now_millis();
+        let backoff = self
+            .state
+            .next_attempt_ms
+            .filter(|_| options.respect_backoff);
+        let until = backoff
+            .into_iter()
+            .chain(self.state.retry_after_until_ms)
+            .max();
+        let Some(until) = until.filter(|until| *until > now) else {
+            return Ok(true);
+        };
+        let wait = Duration::from_millis(until - now);
+        if options.respect_backoff || Instant::now() + wait > self.deadline {
+            self.report.stop = Stop::NotDue { at_ms: until };
+            return Ok(false);
+        }
+        std::thread::sleep(wait);
+        Ok(true)
+    }
+
+    /// Sends one batch and moves it by the verdict; returns whether to go on with the next.
+    fn send(
+        &mut self,
+        client: &Client,
+        batch: &Batch,
+        destination: &str,
+    ) -> Result<bool, crate::Error> {
+        let (events, other) = batch.read().map_err(|e| crate::Error::Io {
+            path: batch.path().to_owned(),
+            error: e,
+        })?;
+        if !other.is_empty() {
+            self.outbox.set_aside(batch, &other)?;
+        }
+        if events.is_empty() {
+            self.outbox.acknowledge(batch)?; // its other lines are safe in torn/
+            return Ok(true);
+        }
+        let report = send_batch(client, batch.id(), &events);
+        self.settle(batch, &events, &report, destination)
+    }
+
+    fn settle(
+        &mut self,
+        batch: &Batch,
+        events: &[String],
+        report: &BatchReport,
+        destination: &str,
+    ) -> Result<bool, crate::Error> {
+        let now = now_millis();
+        let delivered = |v: &Verdict| matches!(v, Verdict::Delivered { .. });
+        if report.parts.iter().all(|p| delivered(&p.verdict)) {
+            self.outbox.acknowledge(batch)?;
+            self.count_delivered(report, now);
+            return Ok(true);
+        }
+        if let [part] = report.parts.as_slice() {
+            return self.apply(batch, &part.verdict, destination, now);
+        }
+        // Split by the collector (413) and settled part by part: each part that was not
+        // delivered becomes a batch of its own, under the key it was sent with, so what was
+        // delivered is never sent again and each part goes where its own verdict says.
+        let undelivered: Vec<(String, Vec<&str>)> = report
+            .parts
+            .iter()
+            .filter(|p| !delivered(&p.verdict))
+            .map(|p| {
+                let lines = p
+                    .lines
+                    .iter()
+                    .filter_map(|i| events.get(*i))
+                    .map(String::as_str);
+                (p.key.clone(), lines.collect())
+            })
+            .collect();
+        let parts = self.outbox.replace(batch, &undelivered)?;
+        if report.parts.iter().any(|p| delivered(&p.verdict)) {
+            self.count_delivered(report, now);
+        }
+        let verdicts = report
+            .parts
+            .iter()
+            .filter(|p| !delivered(&p.verdict))
+            .map(|p| &p.verdict);
+        let mut go_on = true;
+        for (part, verdict) in parts.iter().zip(verdicts) {
+            go_on &= self.apply(part, verdict, destination, now)?;
+        }
+        Ok(go_on)
+    }
+
+    fn count_delivered(&mut self, report: &BatchReport, now: u64) {
+        let server_rejected: u64 = report
+            .parts
+            .iter()
+            .map(|p| match p.verdict {
+                Verdict::Delivered { server_rejected } => server_rejected,
+                _ => 0,
+            })
+            .sum();
+        self.report.delivered_batches += 1;
+        self.report.delivered_events += report.delivered_events() as u64;
+        self.report.server_rejected += server_rejected;
+        self.state.succeeded(now, server_rejected);
+    }
+
+    /// Moves `batch` by a verdict that is not a delivery; returns whether to go on.
+    fn apply(
+        &mut self,
+        batch: &Batch,
+        verdict: &Verdict,
+        destination: &str,
+        now: u64,
+    ) -> Result<bool, crate::Error> {
+        match verdict {
+            Verdict::Retry {
+                retry_after,
+                reason,
+            } => {
+                if !matches!(self.report.stop, Stop::Retry(_)) {
+                    // One failed attempt, however many parts of it asked to retry.
+                    let delay = Backoff::default().delay(self.state.attempts, *retry_after);
+                    let retry_after_ms = retry_after.map(|d| d.as_millis() as u64);
+                    self.state.failed(
+                        now,
+                        reason.clone(),
+                        delay.as_millis() as u64,
+                        retry_after_ms,
+                    );
+                    self.report.stop = Stop::Retry(reason.clone());
+                }
+                Ok(false)
+            }
+            Verdict::Rejected {
+                pause,
+                status,
+                reason,
+            } => {
+                let rejection = Rejection {
+                    status: *status,
+                    reason: reason.clone(),
+                    at_ms: now,
+                    pauses: *pause,
+                    destination: destination.to_owned(),
+                };
+                self.outbox.reject(batch, &rejection)?;
+                self.report.rejected_batches += 1;
+                self.state.rejected(now, reason.clone());
+                if *pause {
+                    self.state.paused = Some(Pause {
+                        status: *status,
+                        reason: reason.clone(),
+                        since_ms: now,
+                        destination: destination.to_owned(),
+                    });
+                    self.report.stop = Stop::Paused(reason.clone());
+                    return Ok(false);
+                }
+                Ok(true)
+            }
+            // `send_batch` resolves splits, and a delivery is handled before.
+            Verdict::Split | Verdict::Delivered { .. } => Ok(true),
+        }
+    }
+}
