@@ -12,20 +12,16 @@ use std::hint::black_box;
 use std::io::Write;
 use std::time::Duration;
 
-use codemachine_telemetry::config::{Setting, Source};
-use codemachine_telemetry::{Metrics, TelemetryConfig};
+use codemachine_telemetry::{Metrics, Settings};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
-fn scratch_config(home: &std::path::Path) -> TelemetryConfig {
-    let home = home.to_string_lossy().into_owned();
-    let mut config = TelemetryConfig::resolve(|n| (n == "CODEMACHINE_HOME").then(|| home.clone()))
-        .expect("a scratch configuration");
-    // Millions of iterations would otherwise meet the 64 MiB cap and measure refusals.
-    config.max_spool_bytes = Setting {
-        value: u64::MAX / 2,
-        source: Source::Flag("bench"),
-    };
-    config
+fn scratch_settings(home: &std::path::Path) -> Settings {
+    Settings::builder()
+        .home(home)
+        .telemetry(true)
+        // Millions of iterations would otherwise meet the 64 MiB cap and measure refusals.
+        .max_spool_bytes(u64::MAX / 2)
+        .build()
 }
 
 fn metrics_group(c: &mut Criterion) {
@@ -34,8 +30,8 @@ fn metrics_group(c: &mut Criterion) {
     group.throughput(Throughput::Elements(1));
     group.measurement_time(Duration::from_secs(3));
 
-    let config = scratch_config(scratch.path());
-    let metrics = Metrics::enabled(config.clone(), "0.1.0");
+    let settings = scratch_settings(scratch.path());
+    let metrics = Metrics::new(&settings, "0.1.0");
     metrics
         .record_feature("bench.feature", 1)
         .expect("first event");
@@ -48,10 +44,10 @@ fn metrics_group(c: &mut Criterion) {
     });
 
     let mut line = None;
-    codemachine_telemetry::metrics::spool::for_each_line(&config.dir(), |l, _| {
+    let dir = settings.dir().expect("a scratch folder");
+    codemachine_telemetry::metrics::spool::for_each_line(&dir, |_, l, _| {
         line.get_or_insert_with(|| format!("{l}\n").into_bytes());
-    })
-    .expect("read the spool");
+    });
     let line = line.expect("one event line");
     let path = scratch.path().join("physical.ndjson");
     let file = OpenOptions::new()

@@ -1,6 +1,8 @@
 //! Every environment variable the library reads, in one place.
 //!
-//! Reading the environment is always explicit (`…::from_env()`); `Default` never reads it.
+//! Reading the environment is always explicit (`…::from_env()`, which captures an
+//! [`Environment`](crate::settings::Environment) snapshot of the variables in [`ALL`]); `Default`
+//! never reads it, and nothing outside the snapshot does.
 
 /// Minimum level written: `trace`, `debug`, `info` (default), `warn`, `error`, `fatal` or `silent`.
 pub const LOG_LEVEL: &str = "LOG_LEVEL";
@@ -12,18 +14,25 @@ pub const LOG_FORMAT: &str = "LOG_FORMAT";
 pub const CODEMACHINE_ENV: &str = "CODEMACHINE_ENV";
 /// Read like [`CODEMACHINE_ENV`], for users coming from Node.js tooling.
 pub const NODE_ENV: &str = "NODE_ENV";
-/// Present and not empty, it turns colour off in pretty output (<https://no-color.org>).
+/// Present and not empty (a blank counts), it turns colour off (<https://no-color.org>).
 pub const NO_COLOR: &str = "NO_COLOR";
 /// Comma-separated keys added to the default redaction list.
 pub const TELEMETRY_REDACT_KEYS: &str = "TELEMETRY_REDACT_KEYS";
-/// Opt-in switch for local metrics: `1`, `true`, `yes`, `on` enable; unset, empty, `0`, `false`,
-/// `no`, `off` disable; anything else disables with one warning. Environment only.
+/// A reference to where the extension of the redaction list is documented (a compliance ticket
+/// id, a link). Until the list extension is documented, forwarding is withheld.
+pub const TELEMETRY_REDACT_DOCUMENTED: &str = "TELEMETRY_REDACT_DOCUMENTED";
+/// Opt-in switch for local metrics: `1`, `true`, `yes`, `on` enable; `0`, `false`, `no`, `off`
+/// disable; unset or empty defers to the stored consent (off by default); anything else disables
+/// with one warning.
 pub const TELEMETRY_ENABLED: &str = "TELEMETRY_ENABLED";
-/// Truthy (as above), it disables telemetry whatever else is set (<https://consoledonottrack.com>).
+/// Set to anything but empty, `0`, `false`, `no` or `off`, it disables telemetry whatever else is
+/// set (<https://consoledonottrack.com>): an opt-out signal is honoured even when malformed.
 pub const DO_NOT_TRACK: &str = "DO_NOT_TRACK";
 /// Replaces `~/.codemachine`: the telemetry folder is `$CODEMACHINE_HOME/telemetry` and the config
 /// file `$CODEMACHINE_HOME/telemetry.toml`.
 pub const CODEMACHINE_HOME: &str = "CODEMACHINE_HOME";
+/// `dumb` turns colour off, as terminals without escape sequences need.
+pub const TERM: &str = "TERM";
 /// The user's home folder, under which `.codemachine` lives by default.
 pub const HOME: &str = "HOME";
 /// Cap on the telemetry folder's size, in bytes or with a unit (`64MiB`). Default 64 MiB.
@@ -72,3 +81,47 @@ pub const OTEL_EXPORTER_OTLP_LOGS_COMPRESSION: &str = "OTEL_EXPORTER_OTLP_LOGS_C
 pub const HTTPS_PROXY: &str = "HTTPS_PROXY";
 /// Hosts that bypass the proxy (comma-separated, curl's rules); a loopback endpoint always does.
 pub const NO_PROXY: &str = "NO_PROXY";
+/// Lower-case form of [`HTTPS_PROXY`], as curl reads it; the upper-case one wins.
+pub const HTTPS_PROXY_LOWER: &str = "https_proxy";
+/// Lower-case form of [`NO_PROXY`], as curl reads it; the upper-case one wins.
+pub const NO_PROXY_LOWER: &str = "no_proxy";
+
+/// Every variable above: what [`Environment::capture`](crate::settings::Environment::capture)
+/// reads.
+pub const ALL: &[&str] = &[
+    LOG_LEVEL,
+    LOG_PATH,
+    LOG_FORMAT,
+    CODEMACHINE_ENV,
+    NODE_ENV,
+    NO_COLOR,
+    TERM,
+    TELEMETRY_REDACT_KEYS,
+    TELEMETRY_REDACT_DOCUMENTED,
+    TELEMETRY_ENABLED,
+    DO_NOT_TRACK,
+    CODEMACHINE_HOME,
+    HOME,
+    TELEMETRY_MAX_SPOOL_BYTES,
+    TELEMETRY_SALT_ROTATION_DAYS,
+    TELEMETRY_ENDPOINT,
+    TELEMETRY_PROTOCOL,
+    TELEMETRY_HEADERS,
+    TELEMETRY_TIMEOUT_MS,
+    TELEMETRY_CA_FILE,
+    TELEMETRY_COMPRESSION,
+    OTEL_EXPORTER_OTLP_ENDPOINT,
+    OTEL_EXPORTER_OTLP_LOGS_ENDPOINT,
+    OTEL_EXPORTER_OTLP_HEADERS,
+    OTEL_EXPORTER_OTLP_LOGS_HEADERS,
+    OTEL_EXPORTER_OTLP_TIMEOUT,
+    OTEL_EXPORTER_OTLP_LOGS_TIMEOUT,
+    OTEL_EXPORTER_OTLP_CERTIFICATE,
+    OTEL_EXPORTER_OTLP_LOGS_CERTIFICATE,
+    OTEL_EXPORTER_OTLP_COMPRESSION,
+    OTEL_EXPORTER_OTLP_LOGS_COMPRESSION,
+    HTTPS_PROXY,
+    HTTPS_PROXY_LOWER,
+    NO_PROXY,
+    NO_PROXY_LOWER,
+];

@@ -21,16 +21,7 @@ pub enum Error {
         /// Why it was refused.
         reason: String,
     },
-    /// The config file cannot be read as TOML or holds an unknown key or a wrong type.
-    #[error("{}:{line}: {message}", path.display())]
-    ConfigFile {
-        /// The file.
-        path: PathBuf,
-        /// The line (from 1) the problem is on.
-        line: usize,
-        /// What is wrong there.
-        message: String,
-    },
+
     /// An event name that is not an identifier (`[a-z0-9][a-z0-9._:-]{0,63}`), or that looks like
     /// a secret. Names cannot carry free text, arguments or paths.
     #[error("invalid event name: {reason}")]
@@ -50,16 +41,20 @@ pub enum Error {
         /// The cap.
         cap: u64,
     },
-    /// Telemetry is disabled: nothing was recorded.
-    #[error("telemetry is disabled")]
-    Disabled,
-    /// A file or folder operation failed.
-    #[error("{}: {source}", path.display())]
+    /// An event that says nothing (a feature used zero times).
+    #[error("invalid event: {reason}")]
+    InvalidEvent {
+        /// Why it was refused.
+        reason: &'static str,
+    },
+    /// A file or folder operation failed. (The operating system's error is part of the
+    /// message, not a separate cause, so a report of the chain says it once.)
+    #[error("{}: {}", path.display(), crate::terminal::describe_io(error))]
     Io {
         /// The file or folder.
         path: PathBuf,
         /// What the operating system said.
-        source: std::io::Error,
+        error: std::io::Error,
     },
 }
 

@@ -1,6 +1,14 @@
 //! Telemetry for the `codemachine` command-line tool: a structured logger whose redaction cannot
 //! be turned off, local command metrics, and their forwarding to a collector.
 //!
+//! # Settings
+//!
+//! Everything configurable is resolved once, by [`Settings`]: command-line flags, the
+//! environment, the config file (`~/.codemachine/telemetry.toml`) and defaults, each value with
+//! its source. The logger, metrics and every command take the same [`Settings`];
+//! [`Logger::from_env`] and [`Metrics::from_env`] resolve them for you, so an embedder gets the
+//! config file's redaction keys without doing anything.
+//!
 //! # The logger
 //!
 //! ```
@@ -13,11 +21,7 @@
 //! ```
 //!
 //! Records follow pino's layout, so `pino-pretty`, `jq` and log shippers read them unchanged.
-//! Configuration from the environment (`LOG_LEVEL`, `LOG_PATH`, `LOG_FORMAT`, …) is read only by
-//! [`Logger::from_env`] / [`LoggerConfig::from_env`]; see [`env_vars`] for every variable.
-//! `Logger::from_env` takes redaction keys from `TELEMETRY_REDACT_KEYS` only; a host that also
-//! honours the config file passes `TelemetryConfig::from_env()?.redact_keys.value` to
-//! [`LoggerBuilder::redact_keys`], as the `codemachine` binary does.
+//! See [`env_vars`] for every variable read.
 //!
 //! # Local metrics
 //!
@@ -39,7 +43,9 @@
 //! collector (OTLP/HTTP protobuf or JSON, or NDJSON), sends a batch over HTTPS and says what
 //! became of it; see `docs/forwarding.md`.
 
-pub mod config;
+#![deny(unsafe_code)]
+#![deny(missing_docs)]
+
 mod diag;
 pub mod env_vars;
 mod error;
@@ -48,9 +54,13 @@ pub mod forward;
 pub mod log;
 pub mod metrics;
 pub mod redact;
+pub mod settings;
+pub mod status;
+#[allow(unsafe_code)] // the one module of OS calls; everything else is safe code
+mod sys;
+pub mod terminal;
 pub mod time;
 
-pub use config::{Setting, Source, TelemetryConfig};
 pub use error::{Error, Result};
 #[cfg(feature = "tracing")]
 pub use log::TracingLayer;
@@ -58,8 +68,14 @@ pub use log::{
     DEFAULT_SERVICE, Destination, ErrorRecord, Field, FormatChoice, Level, Logger, LoggerBuilder,
     LoggerConfig, MemoryWriter, Threshold, Value, install_panic_hook, request_reopen,
 };
-pub use metrics::{CommandTimer, EventKind, Metrics, Switch};
+pub use metrics::{CommandTimer, EventKind, Metrics, NewEvent};
 pub use redact::{DEFAULT_REDACT_KEYS, REDACTED, Redactor};
+pub use settings::{ColorChoice, Flags, Setting, Settings, Source};
+
+/// The host name pino puts in every record; empty when it cannot be read.
+pub(crate) fn host_name() -> String {
+    sys::hostname().unwrap_or_default()
+}
 
 /// The README's examples, compiled and run as documentation tests.
 #[cfg(doctest)]

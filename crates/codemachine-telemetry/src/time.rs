@@ -9,13 +9,6 @@ pub(crate) fn now_millis() -> u64 {
         .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
-/// Nanoseconds since the Unix epoch (0 before 1970).
-pub(crate) fn now_nanos() -> u128 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos())
-}
-
 /// `2026-11-27T22:00:32.123Z` for a time in epoch milliseconds.
 pub fn rfc3339_millis(epoch_ms: u64) -> String {
     let mut buf = Vec::with_capacity(24);

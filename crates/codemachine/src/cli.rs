@@ -1,15 +1,73 @@
 //! The command line, as clap types only; the commands live in `commands/`.
+//!
+//! Numbers are parsed here by our own parsers (not clap's), so a bad value gets a message in the
+//! user's terms (`--duration-ms expects a whole number of milliseconds, 0 or more`) and a value of
+//! any size is a usage error, never a panic.
 
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use codemachine_telemetry::{ColorChoice, Flags, FormatChoice, Threshold};
 
 /// codemachine: structured logs and telemetry.
 #[derive(Debug, Parser)]
 #[command(name = "codemachine", version, about)]
 pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// Options every command takes; they are the flag layer of the settings (above the
+/// environment).
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// When to use colour: auto (on a terminal, unless NO_COLOR is set or TERM=dumb), always, never.
+    #[arg(long, global = true, value_name = "WHEN")]
+    pub color: Option<ColorArg>,
+    /// The lowest level logged: trace, debug, info, warn, error, fatal or silent (overrides LOG_LEVEL).
+    #[arg(long, global = true, value_name = "LEVEL", value_parser = parse_threshold)]
+    pub log_level: Option<Threshold>,
+    /// json or pretty (overrides LOG_FORMAT).
+    #[arg(long, global = true, value_name = "FORMAT")]
+    pub log_format: Option<FormatArg>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ColorArg {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum FormatArg {
+    Json,
+    Pretty,
+}
+
+impl GlobalArgs {
+    /// The flag layer of the settings.
+    pub fn flags(&self) -> Flags {
+        Flags {
+            color: self.color.map(|c| match c {
+                ColorArg::Auto => ColorChoice::Auto,
+                ColorArg::Always => ColorChoice::Always,
+                ColorArg::Never => ColorChoice::Never,
+            }),
+            log_level: self.log_level,
+            log_format: self.log_format.map(|f| match f {
+                FormatArg::Json => FormatChoice::Json,
+                FormatArg::Pretty => FormatChoice::Pretty,
+            }),
+        }
+    }
+}
+
+fn parse_threshold(text: &str) -> Result<Threshold, String> {
+    text.parse()
+        .map_err(|_| "expected trace, debug, info, warn, error, fatal or silent".to_owned())
 }
 
 #[derive(Debug, Subcommand)]
@@ -17,7 +75,7 @@ pub enum Command {
     /// Write one record through the logger (for scripts), or one per line of stdin (--stdin).
     ///
     /// The record goes where the logger's configuration sends it (stdout, or LOG_PATH), in JSON
-    /// or pretty form, redacted like every other record.
+    /// or pretty form, redacted like every other record. Exit code 1 if it could not be written.
     Log(LogArgs),
     /// Work with log lines.
     #[command(subcommand)]
@@ -46,7 +104,8 @@ pub struct LogArgs {
     #[arg(required_unless_present = "stdin", conflicts_with = "stdin")]
     pub message: Option<String>,
     /// Instead of MESSAGE, write one record per line of standard input (each line its `msg`,
-    /// the same fields on every record) until input ends.
+    /// the same fields on every record) until input ends. Lines over 1 MiB are cut there and the
+    /// record carries "truncated": true.
     #[arg(long)]
     pub stdin: bool,
     /// A field as key=value (the value is a string); repeat for more. Later keys win.
@@ -59,7 +118,8 @@ pub struct LogArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum LogsCommand {
-    /// Render JSON log lines for people; lines that are not JSON pass through unchanged.
+    /// Render JSON log lines for people, redacted; other lines pass through (redacted, with
+    /// control characters shown escaped).
     Pretty(PrettyArgs),
 }
 
@@ -73,21 +133,24 @@ pub struct PrettyArgs {
 pub enum TelemetryCommand {
     /// Whether telemetry is on and why, the folder, what is buffered, and every setting's source.
     ///
-    /// Exit code 1 when the configuration cannot be used.
+    /// Exit code 1 when the configuration has a problem.
     Status(JsonArgs),
-    /// The buffered events (with --json, the NDJSON lines themselves).
+    /// The buffered events (with --json, the NDJSON lines themselves). Reads only.
     Inspect(JsonArgs),
     /// Record exactly one event (for scripts and integrations).
     ///
-    /// The name is an identifier: a-z, 0-9 and . _ : - (at most 64 characters). Anything else is
-    /// refused with exit code 2 and nothing is recorded.
+    /// The name is an identifier: a-z, 0-9 and . _ : - (at most 64 characters). A command event
+    /// needs --duration-ms and --exit-code; a feature event takes --count (default 1). Anything
+    /// else is refused with exit code 2 and nothing is recorded. With telemetry off, nothing is
+    /// recorded and the exit code is 0.
     Record(RecordArgs),
-    /// Delete buffered batches, by age or all of them; batches still being written are kept.
+    /// Delete buffered batches: by age, the rejected ones, or all; batches still being written
+    /// are kept. Works with telemetry off too.
     Prune(PruneArgs),
-    /// The operator's dry run: a representative session with telemetry enabled in a scratch
-    /// home (deleted afterwards). Shows the log line for a record full of secrets, the buffered
-    /// events, and a verdict; exit code 1 if a secret or an unknown key got through. Nothing is
-    /// sent anywhere.
+    /// The operator's dry run: a representative session under your effective settings, in a
+    /// scratch home (deleted afterwards). Shows the log line for a record full of secrets, the
+    /// buffered events, and a verdict; exit code 1 if a secret got through or the configuration
+    /// has a problem. Nothing is sent anywhere.
     DryRun,
 }
 
@@ -112,24 +175,85 @@ pub struct RecordArgs {
     pub kind: RecordKind,
     /// The command or feature name (an identifier).
     pub name: String,
-    /// How long the command took (commands only).
-    #[arg(long, value_name = "N")]
+    /// How long the command took, in milliseconds (command events).
+    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = parse_duration_ms)]
     pub duration_ms: Option<u64>,
-    /// The command's exit code (commands only).
-    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    /// The command's exit code (command events).
+    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = parse_exit_code)]
     pub exit_code: Option<i32>,
-    /// How many times (default 1).
-    #[arg(long, value_name = "N", default_value_t = 1)]
-    pub count: u64,
+    /// How many times the feature was used (feature events; default 1).
+    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = parse_count)]
+    pub count: Option<u64>,
+}
+
+/// A whole number from `text`, or a message saying what `what` expects.
+fn whole<T: std::str::FromStr>(text: &str, what: &str) -> Result<T, String> {
+    let t = text.trim();
+    let digits = t.strip_prefix('-').unwrap_or(t);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(format!("expected {what}"));
+    }
+    t.parse()
+        .map_err(|_| format!("out of range: expected {what}"))
+}
+
+fn parse_duration_ms(text: &str) -> Result<u64, String> {
+    whole(text, "a whole number of milliseconds, 0 or more")
+}
+
+fn parse_exit_code(text: &str) -> Result<i32, String> {
+    whole(text, "a whole number from -2147483648 to 2147483647")
+}
+
+fn parse_count(text: &str) -> Result<u64, String> {
+    match whole::<u64>(text, "a whole number, 1 or more")? {
+        0 => Err("expected a whole number, 1 or more".to_owned()),
+        n => Ok(n),
+    }
 }
 
 #[derive(Debug, Args)]
-#[command(group = clap::ArgGroup::new("which").required(true).args(["older_than", "all"]))]
+#[command(group = clap::ArgGroup::new("which").required(true).multiple(true).args(["older_than", "all", "rejected"]))]
 pub struct PruneArgs {
-    /// Delete batches last written longer ago than this: 30d, 12h, 90m, 45s, 2w.
-    #[arg(long, value_name = "DUR")]
-    pub older_than: Option<String>,
-    /// Delete every batch that is not being written.
+    /// Delete batches last written longer ago than this: 45s, 90m, 12h, 30d, 2w.
+    #[arg(long, value_name = "DUR", value_parser = crate::duration::parse)]
+    pub older_than: Option<std::time::Duration>,
+    /// Delete only batches the collector rejected (with --older-than: only the older ones).
     #[arg(long)]
+    pub rejected: bool,
+    /// Delete every batch that is not being written or sent.
+    #[arg(long, conflicts_with = "older_than")]
     pub all: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_of_any_size_are_refused_with_a_message_in_the_users_terms() {
+        assert_eq!(parse_duration_ms("12"), Ok(12));
+        assert_eq!(parse_exit_code("-1"), Ok(-1));
+        assert!(parse_duration_ms("-1").unwrap_err().contains("0 or more"));
+        assert!(
+            parse_duration_ms("99999999999999999999999")
+                .unwrap_err()
+                .contains("out of range")
+        );
+        assert!(
+            parse_exit_code("3000000000")
+                .unwrap_err()
+                .contains("out of range")
+        );
+        assert!(
+            parse_count("0").is_err() && parse_count("1e3").is_err() && parse_count("").is_err()
+        );
+        assert!(parse_threshold("loud").is_err());
+    }
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
 }

@@ -767,9 +767,7 @@ mod tests {
         .unwrap();
         assert!(b(&garbage).is_err());
         let fifo = dir.path().join("fifo");
-        let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
-        // SAFETY: a valid C string for the path.
-        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        crate::sys::mkfifo(&fifo).unwrap();
         assert!(
             b(&fifo)
                 .unwrap_err()

@@ -9,6 +9,7 @@
 use std::str::FromStr;
 
 use crate::error::Error;
+use crate::settings::ColorChoice;
 
 /// What the configuration asks for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -20,6 +21,16 @@ pub enum FormatChoice {
     Json,
     /// Always pretty (colour only on a terminal).
     Pretty,
+}
+
+impl std::fmt::Display for FormatChoice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            FormatChoice::Auto => "auto",
+            FormatChoice::Json => "json",
+            FormatChoice::Pretty => "pretty",
+        })
+    }
 }
 
 impl FromStr for FormatChoice {
@@ -49,7 +60,7 @@ pub(crate) enum Rendering {
 pub(crate) struct Surroundings {
     pub(crate) production: bool,
     pub(crate) terminal: bool,
-    pub(crate) no_color: bool,
+    pub(crate) color: ColorChoice,
 }
 
 /// Returns the rendering, and why pretty output was wanted but is not used, if it was.
@@ -67,7 +78,7 @@ pub(crate) fn resolve(choice: FormatChoice, around: &Surroundings) -> (Rendering
                    (cargo feature `pretty`); continuing in JSON";
         return (Rendering::Json, Some(why.to_owned()));
     }
-    let color = around.terminal && !around.no_color;
+    let color = around.color.paints(around.terminal);
     (Rendering::Pretty { color }, None)
 }
 
@@ -79,7 +90,7 @@ mod tests {
         Surroundings {
             production,
             terminal,
-            no_color: false,
+            color: ColorChoice::Auto,
         }
     }
 

@@ -29,7 +29,7 @@ pub use level::{DEFAULT_THRESHOLD, Level, Threshold};
 pub use memory::MemoryWriter;
 pub use panic::install_panic_hook;
 pub use sighup::request_reopen;
-pub use sink::Destination;
+pub use sink::{Destination, describe_destination};
 #[cfg(feature = "tracing")]
 pub use tracing_layer::TracingLayer;
 pub use value::{Field, Value};
@@ -40,6 +40,7 @@ use record::{Context, Record};
 use sink::Sink;
 
 use crate::redact::Redactor;
+use crate::settings::Settings;
 
 mod level;
 
@@ -88,11 +89,16 @@ macro_rules! level_methods {
 }
 
 impl Logger {
-    /// A logger configured from the environment (see [`LoggerConfig::from_env`]), with records
-    /// carrying `service`.
+    /// A logger configured from every layer ([`Settings::from_env`]: the environment, the
+    /// config file's redaction keys, defaults), with records carrying `service`.
     pub fn from_env(service: &str) -> Logger {
+        Logger::from_settings(&Settings::from_env(), service)
+    }
+
+    /// A logger configured from resolved `settings`, with records carrying `service`.
+    pub fn from_settings(settings: &Settings, service: &str) -> Logger {
         LoggerBuilder::new()
-            .config(LoggerConfig::from_env())
+            .config(settings.logger_config())
             .service(service)
             .build()
     }
@@ -171,6 +177,14 @@ impl Logger {
         self.shared.sink.describe()
     }
 
+    /// The first error that kept a record from reaching any destination (the `LOG_PATH` and
+    /// then stdout both failed: a full disk, a closed pipe) since the last call; `None` when every
+    /// record was written. The logger itself never fails its caller: a program that must know
+    /// (a `log` command whose only job is the record) asks here.
+    pub fn take_write_error(&self) -> Option<std::io::Error> {
+        self.shared.sink.take_lost()
+    }
+
     /// The lowest level written.
     pub fn threshold(&self) -> Threshold {
         self.shared.threshold
@@ -215,7 +229,7 @@ impl Shared {
 }
 
 /// Builds a [`Logger`]; every setting has a default, and nothing is read from the environment
-/// unless [`LoggerBuilder::config`] is given [`LoggerConfig::from_env`].
+/// (give it [`Settings::logger_config`] for the resolved settings).
 #[must_use]
 pub struct LoggerBuilder {
     config: LoggerConfig,
@@ -294,7 +308,7 @@ impl LoggerBuilder {
         let around = Surroundings {
             production: config.production,
             terminal: sink.is_terminal(),
-            no_color: config.no_color,
+            color: config.color,
         };
         let (rendering, pretty_problem) = format::resolve(config.format, &around);
         let logger = Logger {
@@ -318,23 +332,10 @@ fn encode_base(service: &str) -> Vec<u8> {
     let mut base = b",\"pid\":".to_vec();
     json::write_u64(&mut base, u64::from(std::process::id()));
     base.extend_from_slice(b",\"hostname\":");
-    write_str(&mut base, &hostname());
+    write_str(&mut base, &crate::host_name());
     base.extend_from_slice(b",\"service\":");
     write_str(&mut base, service);
     base
-}
-
-/// The machine's host name, as pino reports it (`os.hostname()`); empty if it cannot be read.
-pub(crate) fn hostname() -> String {
-    let mut buf = [0u8; 256];
-    // SAFETY: the buffer is valid for its whole length; gethostname NUL-terminates on success
-    // (and we also stop at the buffer's end).
-    let ok = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) } == 0;
-    if !ok {
-        return String::new();
-    }
-    let end = buf.iter().position(|b| *b == 0).unwrap_or(buf.len());
-    String::from_utf8_lossy(&buf[..end]).into_owned()
 }
 
 #[cfg(test)]

@@ -12,12 +12,19 @@
 //! lines and `stack` strings printed as their own lines, as pino-pretty does. Used by the logger
 //! in pretty mode and by `codemachine logs pretty`; a line that is not a JSON object is not
 //! rendered (the caller passes it through).
+//!
+//! Every piece of text taken from the record goes through
+//! [`escape_controls`](crate::terminal::escape_controls): an escape sequence, a bell, a carriage
+//! return or a newline inside a value is shown escaped, so no record can drive the terminal or
+//! forge a line. Rendering does not redact: the logger's own lines already are, and
+//! `logs pretty` redacts what it reads before rendering it.
 
 use std::fmt::Write as _;
 
 use serde_json::{Map, Value as Json};
 
 use super::level::Level;
+use crate::terminal::escape_controls;
 use crate::time::rfc3339_millis;
 
 const RESET: &str = "\x1b[0m";
@@ -30,8 +37,13 @@ const HEADER_KEYS: [&str; 6] = ["level", "time", "pid", "hostname", "service", "
 /// Renders one JSON line for people, newline included; `None` when it is not a JSON object.
 pub fn render_line(line: &str, color: bool) -> Option<String> {
     let record: Map<String, Json> = serde_json::from_str(line.trim_end()).ok()?;
-    let mut out = String::with_capacity(line.len() * 2);
-    write_header(&mut out, &record, color);
+    Some(render_record(&record, color))
+}
+
+/// Renders one parsed record for people, newline included.
+pub fn render_record(record: &Map<String, Json>, color: bool) -> String {
+    let mut out = String::with_capacity(256);
+    write_header(&mut out, record, color);
     for (key, value) in record
         .iter()
         .filter(|(k, _)| !HEADER_KEYS.contains(&k.as_str()))
@@ -40,7 +52,12 @@ pub fn render_line(line: &str, color: bool) -> Option<String> {
         write_entry(&mut out, key, value, 4, color, false);
         out.push('\n');
     }
-    Some(out)
+    out
+}
+
+/// Text from the record, safe to show.
+fn shown(text: &str) -> std::borrow::Cow<'_, str> {
+    escape_controls(text)
 }
 
 fn write_header(out: &mut String, record: &Map<String, Json>, color: bool) {
@@ -49,10 +66,10 @@ fn write_header(out: &mut String, record: &Map<String, Json>, color: bool) {
             let _ = write!(out, "[{}] ", rfc3339_millis(n.as_u64().unwrap_or(0)));
         }
         Some(Json::String(s)) => {
-            let _ = write!(out, "[{s}] ");
+            let _ = write!(out, "[{}] ", shown(s));
         }
         Some(other) => {
-            let _ = write!(out, "[{other}] ");
+            let _ = write!(out, "[{}] ", shown(&other.to_string()));
         }
         None => {}
     }
@@ -63,7 +80,7 @@ fn write_header(out: &mut String, record: &Map<String, Json>, color: bool) {
     if let Some(msg) = record.get("msg") {
         out.push(' ');
         let text = msg.as_str().map_or_else(|| msg.to_string(), str::to_owned);
-        paint_into(out, &text, Some(CYAN).filter(|_| color));
+        paint_into(out, &shown(&text), Some(CYAN).filter(|_| color));
     }
     out.push('\n');
 }
@@ -84,7 +101,7 @@ fn write_origin(out: &mut String, record: &Map<String, Json>) {
         (w, h) => w.or(h),
     };
     if let Some(place) = place {
-        let _ = write!(out, " ({place})");
+        let _ = write!(out, " ({})", shown(&place));
     }
 }
 
@@ -131,19 +148,19 @@ fn write_entry(
     color: bool,
     quoted: bool,
 ) {
-    let shown = if quoted {
+    let name = if quoted {
         Json::from(key).to_string()
     } else {
         key.to_owned()
     };
-    paint_into(out, &shown, Some(GRAY).filter(|_| color));
+    paint_into(out, &shown(&name), Some(GRAY).filter(|_| color));
     match (key, value) {
         ("stack", Json::String(stack)) => {
             out.push(':');
             for line in stack.lines() {
                 out.push('\n');
                 pad(out, indent + 4);
-                out.push_str(line);
+                out.push_str(&shown(line));
             }
         }
         _ => {
@@ -177,7 +194,7 @@ fn write_value(out: &mut String, value: &Json, indent: usize, color: bool) {
             pad(out, indent);
             out.push(']');
         }
-        other => out.push_str(&other.to_string()),
+        other => out.push_str(&shown(&other.to_string())),
     }
 }
 
@@ -217,6 +234,15 @@ mod tests {
         assert_eq!(render_line(line, false).unwrap(), "INFO: hi\n");
         let colored = render_line(line, true).unwrap();
         assert!(colored.contains("\x1b[32mINFO\x1b[0m") && colored.contains("\x1b[36mhi\x1b[0m"));
+    }
+
+    #[test]
+    fn control_characters_from_data_are_shown_escaped_and_cannot_forge_a_line() {
+        let line = r#"{"level":30,"time":"\u001b]0;t\u0007","hostname":"h\r","msg":"a\nINFO: forged\u009b2J","k\u001b[31m":"\u009b31m","stack":"x\u001b[2Jy"}"#;
+        let out = render_line(line, false).unwrap();
+        assert!(!out.chars().any(|c| c.is_control() && c != '\n'), "{out:?}");
+        assert_eq!(out.lines().filter(|l| l.contains("forged")).count(), 1);
+        assert!(!out.lines().any(|l| l.starts_with("INFO: forged")), "{out}");
     }
 
     #[test]

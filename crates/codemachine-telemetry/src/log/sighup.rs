@@ -27,21 +27,9 @@ pub(crate) fn generation() -> u64 {
 pub(crate) fn install_handler() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
-        // SAFETY: `sigaction` is given valid, zero-initialised structures; the handler only
-        // performs an atomic add, which is async-signal-safe.
-        unsafe {
-            let mut old: libc::sigaction = std::mem::zeroed();
-            if libc::sigaction(libc::SIGHUP, std::ptr::null(), &mut old) != 0 {
-                return;
-            }
-            if old.sa_sigaction != libc::SIG_DFL && old.sa_sigaction != libc::SIG_IGN {
-                return;
-            }
-            let mut new: libc::sigaction = std::mem::zeroed();
-            new.sa_sigaction = on_sighup as extern "C" fn(libc::c_int) as libc::sighandler_t;
-            new.sa_flags = libc::SA_RESTART;
-            libc::sigemptyset(&mut new.sa_mask);
-            libc::sigaction(libc::SIGHUP, &new, std::ptr::null_mut());
+        // Without the handler, rotation needs a restart: worth a warning, not a failure.
+        if let Err(err) = crate::sys::install_sighup_handler(on_sighup) {
+            crate::diag::warn(format_args!("cannot handle SIGHUP for log rotation: {err}"));
         }
     });
 }

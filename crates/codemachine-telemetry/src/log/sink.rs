@@ -14,7 +14,6 @@
 
 use std::fs::{DirBuilder, File, OpenOptions};
 use std::io::{self, IsTerminal, Write};
-use std::os::fd::AsRawFd;
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, PoisonError};
@@ -58,6 +57,8 @@ struct State {
     out: Out,
     hup_seen: u64,
     stdout_closed: bool,
+    /// The first failure that kept a record from reaching any destination, until taken.
+    lost: Option<io::Error>,
 }
 
 pub(crate) struct Sink {
@@ -79,6 +80,7 @@ impl Sink {
             out,
             hup_seen: sighup::generation(),
             stdout_closed: false,
+            lost: None,
         };
         Sink {
             state: Mutex::new(state),
@@ -137,6 +139,11 @@ impl Sink {
         }
     }
 
+    /// The first failure that kept a record from being written anywhere since the last call.
+    pub(crate) fn take_lost(&self) -> Option<io::Error> {
+        self.lock().lost.take()
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
         // A panic while holding the lock leaves the state as valid as before: keep logging.
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
@@ -147,10 +154,15 @@ fn write_stdout(state: &mut State, record: &[u8]) {
     if state.stdout_closed {
         return;
     }
-    // A closed stdout (EPIPE) has no fallback left: stop trying, quietly.
-    if io::stdout().lock().write_all(record).is_err() {
+    let Err(err) = io::stdout().lock().write_all(record) else {
+        return;
+    };
+    // A closed stdout (EPIPE) has no fallback left: stop trying. Other failures (a full disk)
+    // may pass, so later records try again. Either way the loss is kept for the caller.
+    if err.kind() == io::ErrorKind::BrokenPipe {
         state.stdout_closed = true;
     }
+    state.lost.get_or_insert(err);
 }
 
 fn reopen(state: &mut State, path: &Path) {
@@ -174,6 +186,33 @@ fn open_or_fall_back(path: &Path) -> Out {
             ));
             Out::Stdout
         }
+    }
+}
+
+/// Where records for `path` would go, worked out without opening or creating anything (for
+/// `status`): the path, or stdout with the reason the path cannot be used.
+pub fn describe_destination(path: Option<&Path>) -> String {
+    use std::os::unix::fs::FileTypeExt;
+    let Some(path) = path else {
+        return "stdout".to_owned();
+    };
+    let shown = path.display();
+    match std::fs::metadata(path) {
+        Ok(m) if m.file_type().is_fifo() => {
+            format!("{shown} (a FIFO: stdout while it has no reader)")
+        }
+        Ok(m) if m.is_dir() => format!("stdout (LOG_PATH {shown} is a folder)"),
+        Ok(m) if m.permissions().readonly() => {
+            format!("{shown} (read-only: stdout if it cannot be written)")
+        }
+        Ok(_) => format!("{shown} (appended)"),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            format!("{shown} (created with the first record)")
+        }
+        Err(e) => format!(
+            "stdout (LOG_PATH {shown}: {})",
+            crate::terminal::describe_io(&e)
+        ),
     }
 }
 
@@ -203,33 +242,17 @@ fn open_log_path(path: &Path) -> io::Result<File> {
         .mode(LOG_FILE_MODE)
         .custom_flags(libc::O_NONBLOCK)
         .open(path)?;
-    set_blocking(&file)?;
+    crate::sys::set_blocking(&file)?;
     Ok(file)
-}
-
-fn set_blocking(file: &File) -> io::Result<()> {
-    let fd = file.as_raw_fd();
-    // SAFETY: `fd` is a descriptor this function's caller owns for the duration of the call.
-    unsafe {
-        let flags = libc::fcntl(fd, libc::F_GETFL);
-        if flags < 0 || libc::fcntl(fd, libc::F_SETFL, flags & !libc::O_NONBLOCK) < 0 {
-            return Err(io::Error::last_os_error());
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::ffi::CString;
-    use std::os::unix::ffi::OsStrExt;
     use std::os::unix::fs::PermissionsExt;
 
-    pub(crate) fn mkfifo(path: &Path) {
-        let c = CString::new(path.as_os_str().as_bytes()).unwrap();
-        // SAFETY: a valid NUL-terminated path.
-        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    fn mkfifo(path: &Path) {
+        crate::sys::mkfifo(path).unwrap();
     }
 
     #[test]

@@ -200,8 +200,13 @@ fn errors_carry_type_message_stack_and_cause_and_default_the_message() {
 
 #[test]
 fn unusable_settings_are_reported_in_warn_records() {
-    let config = LoggerConfig::from_lookup(|name| (name == "LOG_FORMAT").then(|| "fancy".into()));
-    let (_logger, out) = capturing(Logger::builder().config(config));
+    let settings = crate::Settings::builder()
+        .environment(crate::settings::Environment::from_pairs([(
+            "LOG_FORMAT",
+            "fancy",
+        )]))
+        .build();
+    let (_logger, out) = capturing(Logger::builder().config(settings.logger_config()));
     let v: Json = serde_json::from_str(&out.lines()[0]).unwrap();
     assert_eq!(v["level"], 40);
     assert!(

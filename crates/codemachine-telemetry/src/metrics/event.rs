@@ -15,6 +15,23 @@ use crate::time::write_rfc3339_millis;
 
 /// The version of the event format written in every event's `schema`.
 pub const SCHEMA_VERSION: u64 = 1;
+/// Every key an event line may hold, in the order they are written (the published schema's
+/// `properties`, checked by a test).
+pub const EVENT_KEYS: [&str; 13] = [
+    "schema",
+    "id",
+    "ts",
+    "kind",
+    "name",
+    "duration_ms",
+    "exit_code",
+    "count",
+    "session_id",
+    "anon_id",
+    "cli_version",
+    "os",
+    "arch",
+];
 /// The longest event name.
 pub const MAX_NAME_LEN: usize = 64;
 
@@ -99,8 +116,60 @@ pub(crate) struct EventContext {
     pub(crate) cli_version: String,
 }
 
-/// The variable part of an event.
-pub(crate) struct NewEvent<'a> {
+/// An event to record, as the host program describes it.
+///
+/// A command event always carries its duration and exit code, a feature event a count of at
+/// least one: an event that says nothing is not an event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NewEvent<'a> {
+    /// A command ran.
+    Command {
+        /// The command (an identifier, see [`validate_name`]).
+        name: &'a str,
+        /// How long it took.
+        duration_ms: u64,
+        /// How it ended (101 for a panic).
+        exit_code: i32,
+    },
+    /// A feature was used.
+    Feature {
+        /// The feature (an identifier).
+        name: &'a str,
+        /// How many times (at least 1).
+        count: u64,
+    },
+}
+
+impl<'a> NewEvent<'a> {
+    /// The event's name.
+    pub fn name(&self) -> &'a str {
+        match self {
+            NewEvent::Command { name, .. } | NewEvent::Feature { name, .. } => name,
+        }
+    }
+
+    /// `command` or `feature`.
+    pub fn kind(&self) -> EventKind {
+        match self {
+            NewEvent::Command { .. } => EventKind::Command,
+            NewEvent::Feature { .. } => EventKind::Feature,
+        }
+    }
+
+    /// Checks the name and the count (the event's only free-form parts).
+    pub fn validate(&self, redactor: &Redactor) -> Result<()> {
+        validate_name(self.name(), redactor)?;
+        if let NewEvent::Feature { count: 0, .. } = self {
+            return Err(Error::InvalidEvent {
+                reason: "a feature event counts at least one use",
+            });
+        }
+        Ok(())
+    }
+}
+
+/// The variable part of an event line.
+pub(crate) struct EventLine<'a> {
     pub(crate) id: &'a str,
     pub(crate) time_ms: u64,
     pub(crate) kind: EventKind,
@@ -110,8 +179,31 @@ pub(crate) struct NewEvent<'a> {
     pub(crate) count: u64,
 }
 
+impl<'a> EventLine<'a> {
+    /// The line for `event`, recorded at `time_ms` under `id`.
+    pub(crate) fn new(id: &'a str, time_ms: u64, event: &NewEvent<'a>) -> Self {
+        let (duration_ms, exit_code, count) = match *event {
+            NewEvent::Command {
+                duration_ms,
+                exit_code,
+                ..
+            } => (Some(duration_ms), Some(exit_code), 1),
+            NewEvent::Feature { count, .. } => (None, None, count),
+        };
+        EventLine {
+            id,
+            time_ms,
+            kind: event.kind(),
+            name: event.name(),
+            duration_ms,
+            exit_code,
+            count,
+        }
+    }
+}
+
 /// Writes the event line, newline included, with keys in the documented order.
-pub(crate) fn encode(buf: &mut Vec<u8>, event: &NewEvent<'_>, ctx: &EventContext) {
+pub(crate) fn encode(buf: &mut Vec<u8>, event: &EventLine<'_>, ctx: &EventContext) {
     buf.extend_from_slice(b"{\"schema\":");
     write_u64(buf, SCHEMA_VERSION);
     buf.extend_from_slice(b",\"id\":");
@@ -191,7 +283,7 @@ mod tests {
     fn encodes_the_documented_layout_and_parses_back() {
         let mut buf = Vec::new();
         let id = "0195f0c1a2b3".to_owned() + &"0".repeat(20);
-        let event = NewEvent {
+        let event = EventLine {
             id: &id,
             time_ms: 1_795_816_832_123,
             kind: EventKind::Command,
@@ -211,6 +303,19 @@ mod tests {
             (parsed.kind, parsed.exit_code, parsed.os.as_str()),
             (EventKind::Command, Some(-1), std::env::consts::OS)
         );
+    }
+
+    #[test]
+    fn the_key_list_is_the_published_schemas() {
+        let schema: serde_json::Value =
+            serde_json::from_str(include_str!("../../../../docs/event.schema.json")).unwrap();
+        let published: Vec<&str> = schema["properties"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        assert_eq!(published, EVENT_KEYS);
     }
 
     #[test]

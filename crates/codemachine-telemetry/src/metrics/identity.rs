@@ -16,7 +16,7 @@ use hmac::{Hmac, KeyInit, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
-use super::ids::{hex, random_bytes};
+use super::ids::hex;
 use super::storage::{FILE_MODE, io_error};
 use crate::error::Result;
 
@@ -89,9 +89,10 @@ fn read_salt(path: &Path) -> Option<SaltFile> {
 }
 
 fn write_new_salt(state_dir: &Path, salt_path: &Path, now_ms: u64) -> Result<SaltFile> {
+    let random = crate::sys::random_bytes::<32>().map_err(io_error(salt_path))?;
     let salt = SaltFile {
         created_ms: now_ms,
-        salt: hex(&random_bytes::<32>()),
+        salt: hex(&random),
     };
     let tmp = state_dir.join(format!(".salt.{}.tmp", std::process::id()));
     let written = write_salt_file(&tmp, &salt)
@@ -130,7 +131,7 @@ pub(crate) fn machine_fingerprint() -> Vec<u8> {
         .filter_map(|p| std::fs::read_to_string(p).ok())
         .map(|s| s.trim().to_owned())
         .find(|s| !s.is_empty())
-        .unwrap_or_else(crate::log::hostname)
+        .unwrap_or_else(crate::host_name)
         .into_bytes()
 }
 

@@ -1,32 +1,15 @@
 //! Random identifiers: event ids, batch (segment) ids, session ids, salts.
 //!
 //! Ids are 32 lower-case hex digits: 12 for the creation time in milliseconds (so they sort by
-//! time, like UUIDv7) and 20 random. Randomness comes from the kernel (`getrandom`).
+//! time, like UUIDv7) and 20 more (random for batches; for events, 10 random per process and a
+//! 10-digit counter). Randomness comes from the kernel; without it there are no ids (and so no
+//! events): nothing weaker is substituted.
 
 use std::fmt::Write as _;
+use std::io;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-/// `n` bytes from the kernel's random source.
-pub(crate) fn random_bytes<const N: usize>() -> [u8; N] {
-    let mut buf = [0u8; N];
-    let mut filled = 0;
-    while filled < N {
-        // SAFETY: the pointer and length describe the unfilled tail of `buf`.
-        let n = unsafe { libc::getrandom(buf[filled..].as_mut_ptr().cast(), N - filled, 0) };
-        if n > 0 {
-            filled += n as usize;
-        } else if std::io::Error::last_os_error().kind() != std::io::ErrorKind::Interrupted {
-            // getrandom only fails on kernels older than 3.17; fall back to the time and pid,
-            // which keeps ids unique if not unpredictable.
-            let fallback = crate::time::now_nanos() ^ (u128::from(std::process::id()) << 64);
-            for (i, b) in buf[filled..].iter_mut().enumerate() {
-                *b = (fallback >> ((i % 16) * 8)) as u8;
-            }
-            break;
-        }
-    }
-    buf
-}
+use crate::sys::random_bytes;
 
 pub(crate) fn hex(bytes: &[u8]) -> String {
     let mut s = String::with_capacity(bytes.len() * 2);
@@ -38,9 +21,18 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
 }
 
 /// A new time-ordered id for something created at `now_ms`.
-pub(crate) fn time_ordered_id(now_ms: u64) -> String {
-    let random: [u8; 10] = random_bytes();
-    format!("{:012x}{}", now_ms & 0xffff_ffff_ffff, hex(&random))
+pub(crate) fn time_ordered_id(now_ms: u64) -> io::Result<String> {
+    let random: [u8; 10] = random_bytes()?;
+    Ok(format!(
+        "{:012x}{}",
+        now_ms & 0xffff_ffff_ffff,
+        hex(&random)
+    ))
+}
+
+/// 32 random hex digits (a session id).
+pub(crate) fn random_id() -> io::Result<String> {
+    Ok(hex(&random_bytes::<16>()?))
 }
 
 /// Event ids for one process without a system call each: 12 hex digits of time, then 10 random
@@ -52,14 +44,14 @@ pub(crate) struct EventIds {
 }
 
 impl EventIds {
-    pub(crate) fn new() -> Self {
-        let random: [u8; 5] = random_bytes();
+    pub(crate) fn new() -> io::Result<Self> {
+        let random: [u8; 5] = random_bytes()?;
         let mut prefix = [0u8; 10];
         prefix.copy_from_slice(hex(&random).as_bytes());
-        EventIds {
+        Ok(EventIds {
             prefix,
             counter: AtomicU64::new(0),
-        }
+        })
     }
 
     /// The next id for an event recorded at `now_ms`, as 32 ASCII hex digits.
@@ -94,26 +86,26 @@ mod tests {
 
     #[test]
     fn ids_are_unique_hex_and_sort_by_time() {
-        let a = time_ordered_id(1_000);
-        let b = time_ordered_id(2_000);
+        let a = time_ordered_id(1_000).unwrap();
+        let b = time_ordered_id(2_000).unwrap();
         assert_eq!(a.len(), 32);
         assert!(
             a.bytes()
                 .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
         );
         assert!(a < b);
-        assert_ne!(time_ordered_id(5), time_ordered_id(5));
+        assert_ne!(time_ordered_id(5).unwrap(), time_ordered_id(5).unwrap());
         assert_eq!(id_time_ms(&b), Some(2_000));
     }
 
     #[test]
     fn event_ids_are_distinct_ordered_and_carry_their_time() {
-        let ids = EventIds::new();
+        let ids = EventIds::new().unwrap();
         let a = String::from_utf8(ids.next(7).to_vec()).unwrap();
         let b = String::from_utf8(ids.next(7).to_vec()).unwrap();
         assert!(a < b && a.len() == 32 && a.bytes().all(|c| c.is_ascii_hexdigit()));
         assert_eq!(id_time_ms(&a), Some(7));
-        let other = String::from_utf8(EventIds::new().next(7).to_vec()).unwrap();
+        let other = String::from_utf8(EventIds::new().unwrap().next(7).to_vec()).unwrap();
         assert_ne!(
             a[12..22],
             other[12..22],

@@ -1,7 +1,7 @@
 //! Local command metrics: opt-in, anonymous, buffered as NDJSON under the telemetry folder.
 //!
-//! A [`Metrics`] handle is either disabled (every call returns at once, and nothing under the
-//! telemetry folder is ever created, opened or read) or enabled, in which case the first event
+//! A [`Metrics`] handle is either off (every call returns at once, and nothing under the
+//! telemetry folder is ever created, opened or read) or recording, in which case the first event
 //! creates the folder, this process's segment and the salt. Recording never panics and never
 //! changes the host's behaviour: an I/O failure is returned to the caller and, the first time
 //! only, reported in one line on stderr.
@@ -11,24 +11,25 @@ mod identity;
 mod ids;
 pub mod spool;
 mod storage;
-mod switch;
 
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 
-pub use event::{Event, EventKind, MAX_NAME_LEN, SCHEMA_VERSION, validate_name};
+pub use event::{
+    EVENT_KEYS, Event, EventKind, MAX_NAME_LEN, NewEvent, SCHEMA_VERSION, validate_name,
+};
 pub use identity::Identity;
-pub use spool::{PruneReport, SegmentInfo};
-pub use switch::{Decision, Switch};
+pub use spool::{BatchInfo, BatchState, Listing, OddEntry, PruneReport};
 
-use event::{EventContext, NewEvent};
+use event::{EventContext, EventLine};
 use spool::SpoolWriter;
 
-use crate::config::TelemetryConfig;
 use crate::diag;
 use crate::error::{Error, Result};
 use crate::redact::Redactor;
+use crate::settings::Settings;
 
 /// The handle a host program records through. Cheap to clone; clones share one segment.
 #[derive(Clone)]
@@ -39,17 +40,27 @@ pub struct Metrics {
 impl std::fmt::Debug for Metrics {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match &self.recorder {
-            None => f.write_str("Metrics(disabled)"),
+            None => f.write_str("Metrics(off)"),
             Some(r) => f
                 .debug_struct("Metrics")
-                .field("dir", &r.config.dir())
+                .field("dir", &r.dir)
                 .finish_non_exhaustive(),
         }
     }
 }
 
+/// What happened to an event handed to [`Metrics::record`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Recorded {
+    /// It is in the spool.
+    Stored,
+    /// Telemetry is off: nothing was written (the usual case; not an error).
+    Off,
+}
+
 struct Recorder {
-    config: TelemetryConfig,
+    dir: PathBuf,
+    rotation_days: u32,
     redactor: Redactor,
     cli_version: String,
     session_id: String,
@@ -61,102 +72,105 @@ struct Recorder {
 }
 
 impl Metrics {
-    /// Metrics as the environment and the config file decide: enabled only when
-    /// `TELEMETRY_ENABLED` is truthy and `DO_NOT_TRACK` is not; disabled, with one warning on
-    /// stderr, when the switch holds an unknown value or the configuration cannot be used.
+    /// Metrics as every layer decides ([`Settings::from_env`]): recording only when
+    /// `TELEMETRY_ENABLED` is truthy, `DO_NOT_TRACK` does not opt out and the configuration can
+    /// be used. What keeps it off against the user's wish is said on stderr, once.
     /// `cli_version` is the host program's version, carried by every event.
     pub fn from_env(cli_version: &str) -> Metrics {
-        let switch = Switch::from_env();
-        if let Some(warning) = switch.warning() {
+        let settings = Settings::from_env();
+        if let Some(warning) = settings.switch().warning() {
             diag::warn(format_args!("{warning}"));
         }
-        if !switch.enabled {
-            return Metrics::disabled();
+        for problem in settings.problems_to_tell() {
+            diag::warn(format_args!("{problem}"));
         }
-        match TelemetryConfig::from_env() {
-            Ok(config) => Metrics::enabled(config, cli_version),
+        Metrics::new(&settings, cli_version)
+    }
+
+    /// Metrics as `settings` decide: recording when their switch is on. Nothing is touched until
+    /// the first event.
+    pub fn new(settings: &Settings, cli_version: &str) -> Metrics {
+        let dir = settings.dir().filter(|_| settings.switch().enabled());
+        let Some(dir) = dir else {
+            return Metrics::off();
+        };
+        match Recorder::new(settings, dir, cli_version) {
+            Ok(recorder) => Metrics {
+                recorder: Some(Arc::new(recorder)),
+            },
             Err(err) => {
-                diag::warn(format_args!("telemetry disabled for this run: {err}"));
-                Metrics::disabled()
+                diag::warn(format_args!("telemetry is off for this run: {err}"));
+                Metrics::off()
             }
         }
     }
 
+    /// This handle, without the one warning on stderr the library gives for a failed event: for a
+    /// caller that reports the errors [`Metrics::record`] returns itself (as `codemachine
+    /// telemetry record` does), so the failure is said once.
+    pub fn without_warnings(self) -> Metrics {
+        if let Some(recorder) = &self.recorder {
+            recorder.warned.store(true, Ordering::Relaxed);
+        }
+        self
+    }
+
     /// A handle that records nothing and touches nothing.
-    pub fn disabled() -> Metrics {
+    pub fn off() -> Metrics {
         Metrics { recorder: None }
     }
 
-    /// A handle recording under `config`, whatever the environment's switch says (the caller
-    /// has decided). Nothing is touched until the first event.
-    pub fn enabled(config: TelemetryConfig, cli_version: &str) -> Metrics {
-        let mut redactor = Redactor::new();
-        redactor.add_keys(&config.redact_keys.value);
-        let writer = SpoolWriter::new(&config.dir(), config.max_spool_bytes.value);
-        let random: [u8; 16] = ids::random_bytes();
-        Metrics {
-            recorder: Some(Arc::new(Recorder {
-                config,
-                redactor,
-                cli_version: cli_version.to_owned(),
-                session_id: ids::hex(&random),
-                context: OnceLock::new(),
-                ids: ids::EventIds::new(),
-                writer: Mutex::new((writer, Vec::with_capacity(512))),
-                warned: AtomicBool::new(false),
-            })),
-        }
-    }
-
     /// True when events are recorded.
-    pub fn is_enabled(&self) -> bool {
+    pub fn is_recording(&self) -> bool {
         self.recorder.is_some()
     }
 
-    /// This process's session id (random), when enabled.
+    /// This process's session id (random), when recording.
     pub fn session_id(&self) -> Option<&str> {
         self.recorder.as_deref().map(|r| r.session_id.as_str())
     }
 
     /// Records that command `name` ran for `duration` and exited with `exit_code`.
-    ///
-    /// Errors: [`Error::InvalidName`] when `name` is not an identifier (checked whether or not
-    /// telemetry is on, so a bad name shows up in development too); [`Error::Disabled`] when
-    /// telemetry is off (the usual case: hosts ignore it); [`Error::SpoolFull`] or
-    /// [`Error::Io`] when the event could not be stored (also said once on stderr). Nothing is
-    /// recorded in any of these cases, and none of them is worth failing the host for.
-    pub fn record_command(&self, name: &str, duration: Duration, exit_code: i32) -> Result<()> {
-        let ms = u64::try_from(duration.as_millis()).unwrap_or(u64::MAX);
-        self.record(EventKind::Command, name, Some(ms), Some(exit_code), 1)
-    }
-
-    /// Records that feature `name` was used `count` times. Errors as for
-    /// [`Metrics::record_command`].
-    pub fn record_feature(&self, name: &str, count: u64) -> Result<()> {
-        self.record(EventKind::Feature, name, None, None, count)
-    }
-
-    /// Records one event of any kind (what `codemachine telemetry record` does).
-    pub fn record(
+    /// Errors as for [`Metrics::record`].
+    pub fn record_command(
         &self,
-        kind: EventKind,
         name: &str,
-        duration_ms: Option<u64>,
-        exit_code: Option<i32>,
-        count: u64,
-    ) -> Result<()> {
+        duration: Duration,
+        exit_code: i32,
+    ) -> Result<Recorded> {
+        let duration_ms = u64::try_from(duration.as_millis()).unwrap_or(u64::MAX);
+        self.record(NewEvent::Command {
+            name,
+            duration_ms,
+            exit_code,
+        })
+    }
+
+    /// Records that feature `name` was used `count` times. Errors as for [`Metrics::record`].
+    pub fn record_feature(&self, name: &str, count: u64) -> Result<Recorded> {
+        self.record(NewEvent::Feature { name, count })
+    }
+
+    /// Records one event (what `codemachine telemetry record` does).
+    ///
+    /// Errors: [`Error::InvalidName`] or [`Error::InvalidEvent`] when the event is not valid
+    /// (checked whether or not telemetry is on, so a bad name shows up in development too);
+    /// [`Error::SpoolFull`] or [`Error::Io`] when it could not be stored (also said once on
+    /// stderr). Nothing is recorded in these cases, and none of them is worth failing the host
+    /// for. With telemetry off the result is `Ok(Recorded::Off)`.
+    pub fn record(&self, event: NewEvent<'_>) -> Result<Recorded> {
         let Some(recorder) = &self.recorder else {
-            // Disabled telemetry says nothing, but a bad name is still the caller's bug.
             static DEFAULT_REDACTOR: OnceLock<Redactor> = OnceLock::new();
-            validate_name(name, DEFAULT_REDACTOR.get_or_init(Redactor::new))?;
-            return Err(Error::Disabled);
+            event.validate(DEFAULT_REDACTOR.get_or_init(Redactor::new))?;
+            return Ok(Recorded::Off);
         };
-        let outcome = validate_name(name, &recorder.redactor)
-            .and_then(|()| recorder.append(kind, name, duration_ms, exit_code, count));
+        let outcome = event
+            .validate(&recorder.redactor)
+            .and_then(|()| recorder.append(&event));
         if let Err(err) = &outcome {
             recorder.warn_once(err);
         }
-        outcome
+        outcome.map(|()| Recorded::Stored)
     }
 
     /// Starts timing command `name`; the command is recorded when the returned timer is dropped
@@ -172,32 +186,40 @@ impl Metrics {
 }
 
 impl Recorder {
-    fn append(
-        &self,
-        kind: EventKind,
-        name: &str,
-        duration_ms: Option<u64>,
-        exit_code: Option<i32>,
-        count: u64,
-    ) -> Result<()> {
+    fn new(settings: &Settings, dir: PathBuf, cli_version: &str) -> Result<Recorder> {
+        let io = |error| Error::Io {
+            path: dir.clone(),
+            error,
+        };
+        let mut redactor = Redactor::new();
+        redactor.add_keys(settings.redact_keys().value());
+        Ok(Recorder {
+            writer: Mutex::new((
+                SpoolWriter::new(&dir, *settings.max_spool_bytes().value()),
+                Vec::with_capacity(512),
+            )),
+            rotation_days: *settings.salt_rotation_days().value(),
+            redactor,
+            cli_version: cli_version.to_owned(),
+            session_id: ids::random_id().map_err(io)?,
+            context: OnceLock::new(),
+            ids: ids::EventIds::new().map_err(io)?,
+            warned: AtomicBool::new(false),
+            dir,
+        })
+    }
+
+    fn append(&self, event: &NewEvent<'_>) -> Result<()> {
         let now_ms = crate::time::now_millis();
         let context = self.context(now_ms)?;
         let id = self.ids.next(now_ms);
-        let event = NewEvent {
-            // The id is ASCII hex digits.
-            id: std::str::from_utf8(&id).unwrap_or_default(),
-            time_ms: now_ms,
-            kind,
-            name,
-            duration_ms,
-            exit_code,
-            count,
-        };
+        // The id is ASCII hex digits.
+        let line = EventLine::new(std::str::from_utf8(&id).unwrap_or_default(), now_ms, event);
         let mut guard = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
-        let (writer, line) = &mut *guard;
-        line.clear();
-        event::encode(line, &event, context);
-        writer.append(line, now_ms)
+        let (writer, buf) = &mut *guard;
+        buf.clear();
+        event::encode(buf, &line, context);
+        writer.append(buf, now_ms)
     }
 
     /// The per-process part of every event, made at the first event (it needs the salt).
@@ -205,12 +227,12 @@ impl Recorder {
         if let Some(context) = self.context.get() {
             return Ok(context);
         }
-        let paths = spool::Paths::new(&self.config.dir());
+        let paths = spool::Paths::new(&self.dir);
         storage::ensure_dir(&paths.state)?;
         let identity = identity::load_or_rotate(
             &paths.state,
             now_ms,
-            self.config.salt_rotation_days.value,
+            self.rotation_days,
             &identity::machine_fingerprint(),
         )?;
         Ok(self.context.get_or_init(|| EventContext {
@@ -229,18 +251,18 @@ impl Recorder {
 
 /// The anonymous id the telemetry folder's current salt gives, without creating or rotating
 /// the salt (for `status`). `None` before the first event.
-pub fn current_identity(config: &TelemetryConfig) -> Option<Identity> {
-    let paths = spool::Paths::new(&config.dir());
+pub fn current_identity(dir: &std::path::Path, rotation_days: u32) -> Option<Identity> {
+    let paths = spool::Paths::new(dir);
     identity::peek(
         &paths.state,
-        config.salt_rotation_days.value,
+        rotation_days,
         &identity::machine_fingerprint(),
     )
 }
 
 /// Events refused at the size cap so far.
-pub fn refused_events(config: &TelemetryConfig) -> u64 {
-    spool::Paths::new(&config.dir()).refused().get()
+pub fn refused_events(dir: &std::path::Path) -> u64 {
+    spool::Paths::new(dir).refused().get()
 }
 
 /// Times a command and records it when dropped.
@@ -279,44 +301,52 @@ impl Drop for CommandTimer {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{Setting, Source};
 
-    pub(crate) fn config_in(home: &std::path::Path) -> TelemetryConfig {
-        let home = home.to_string_lossy().into_owned();
-        TelemetryConfig::resolve(|n| (n == "CODEMACHINE_HOME").then(|| home.clone())).unwrap()
+    pub(crate) fn settings_in(home: &std::path::Path) -> Settings {
+        Settings::builder().home(home).telemetry(true).build()
     }
 
-    fn events(config: &TelemetryConfig) -> Vec<Event> {
+    fn events(dir: &std::path::Path) -> Vec<Event> {
         let mut out = Vec::new();
-        spool::for_each_line(&config.dir(), |_, e| out.extend(e.cloned())).unwrap();
+        spool::for_each_line(dir, |_, _, e| out.extend(e.cloned()));
         out
     }
 
     #[test]
-    fn disabled_metrics_touch_nothing() {
+    fn metrics_that_are_off_touch_nothing_even_with_a_home() {
         let home = tempfile::tempdir().unwrap();
-        let m = Metrics::disabled();
-        assert!(matches!(m.record_feature("x", 1), Err(Error::Disabled)));
+        let settings = Settings::builder()
+            .home(home.path())
+            .telemetry(false)
+            .build();
+        let m = Metrics::new(&settings, "1");
+        assert!(!m.is_recording());
+        assert_eq!(m.record_feature("x", 1).unwrap(), Recorded::Off);
         assert!(matches!(
             m.record_feature("Not An Identifier", 1),
             Err(Error::InvalidName { .. })
         ));
         drop(m.time_command("y"));
         assert_eq!(std::fs::read_dir(home.path()).unwrap().count(), 0);
+        // The same settings with the switch on do write: the check above can fail.
+        let on = Metrics::new(&settings_in(home.path()), "1");
+        on.record_feature("x", 1).unwrap();
+        assert_eq!(std::fs::read_dir(home.path()).unwrap().count(), 1);
     }
 
     #[test]
     fn commands_and_features_are_recorded_with_one_identity_per_process() {
         let home = tempfile::tempdir().unwrap();
-        let config = config_in(home.path());
-        let m = Metrics::enabled(config.clone(), "1.2.3");
+        let settings = settings_in(home.path());
+        let dir = settings.dir().unwrap();
+        let m = Metrics::new(&settings, "1.2.3");
         m.record_command("build", Duration::from_millis(1500), 3)
             .unwrap();
         m.record_feature("export.csv", 4).unwrap();
         let mut timer = m.time_command("deploy");
         timer.exit_code(7);
         drop(timer);
-        let got = events(&config);
+        let got = events(&dir);
         assert_eq!(got.len(), 3);
         assert_eq!(
             (got[0].name.as_str(), got[0].duration_ms, got[0].exit_code),
@@ -334,48 +364,52 @@ mod tests {
             got.iter()
                 .all(|e| e.session_id == m.session_id().unwrap() && e.cli_version == "1.2.3")
         );
-        assert_eq!(got[0].anon_id, current_identity(&config).unwrap().anon_id);
+        assert_eq!(got[0].anon_id, current_identity(&dir, 30).unwrap().anon_id);
         assert_ne!(got[0].id, got[1].id);
     }
 
     #[test]
     fn a_panicking_command_is_recorded_with_exit_code_101() {
         let home = tempfile::tempdir().unwrap();
-        let config = config_in(home.path());
-        let m = Metrics::enabled(config.clone(), "1");
+        let settings = settings_in(home.path());
+        let m = Metrics::new(&settings, "1");
         let result = std::panic::catch_unwind(|| {
             let _timer = m.time_command("explode");
             panic!("boom");
         });
         assert!(result.is_err());
-        assert_eq!(events(&config)[0].exit_code, Some(101));
+        assert_eq!(events(&settings.dir().unwrap())[0].exit_code, Some(101));
     }
 
     #[test]
-    fn invalid_names_are_refused_and_nothing_is_written() {
+    fn invalid_events_are_refused_and_nothing_is_written() {
         let home = tempfile::tempdir().unwrap();
-        let config = config_in(home.path());
-        let m = Metrics::enabled(config.clone(), "1");
+        let settings = settings_in(home.path());
+        let m = Metrics::new(&settings, "1");
         assert!(matches!(
             m.record_feature("/home/someone/file", 1),
             Err(Error::InvalidName { .. })
         ));
-        assert!(!config.dir().exists());
+        assert!(matches!(
+            m.record_feature("ok", 0),
+            Err(Error::InvalidEvent { .. })
+        ));
+        assert!(!settings.dir().unwrap().exists());
     }
 
     #[test]
-    fn the_cap_comes_from_the_config() {
+    fn the_cap_comes_from_the_settings() {
         let home = tempfile::tempdir().unwrap();
-        let mut config = config_in(home.path());
-        config.max_spool_bytes = Setting {
-            value: 10,
-            source: Source::Flag("test"),
-        };
-        let m = Metrics::enabled(config.clone(), "1");
+        let settings = Settings::builder()
+            .home(home.path())
+            .telemetry(true)
+            .max_spool_bytes(10)
+            .build();
+        let m = Metrics::new(&settings, "1");
         assert!(matches!(
             m.record_feature("x", 1),
             Err(Error::SpoolFull { .. })
         ));
-        assert_eq!(refused_events(&config), 1);
+        assert_eq!(refused_events(&settings.dir().unwrap()), 1);
     }
 }

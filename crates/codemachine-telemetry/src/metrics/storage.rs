@@ -2,7 +2,7 @@
 
 use std::fs::{DirBuilder, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
@@ -14,22 +14,48 @@ pub(crate) const DIR_MODE: u32 = 0o700;
 
 /// Maps an I/O error to [`Error::Io`] naming `path`.
 pub(crate) fn io_error(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
-    move |source| Error::Io {
+    move |error| Error::Io {
         path: path.to_owned(),
-        source,
+        error,
     }
 }
 
-/// Creates `dir` (and missing parents) with [`DIR_MODE`].
+/// Creates `dir` (and missing parents) with [`DIR_MODE`]. An existing folder that others can
+/// read or write is tightened to [`DIR_MODE`] (and said so); a link in its place is refused, so
+/// nothing is ever written through a link planted in the telemetry folder.
 pub(crate) fn ensure_dir(dir: &Path) -> Result<()> {
-    if dir.is_dir() {
-        return Ok(());
+    match std::fs::symlink_metadata(dir) {
+        Ok(meta) if meta.is_dir() => return tighten(dir, &meta, DIR_MODE),
+        Ok(meta) if meta.file_type().is_symlink() => {
+            let refused = std::io::Error::other("it is a link; nothing is written through it");
+            return Err(io_error(dir)(refused));
+        }
+        Ok(_) => {
+            let refused = std::io::Error::other("it is not a folder");
+            return Err(io_error(dir)(refused));
+        }
+        Err(_) => {}
     }
     DirBuilder::new()
         .recursive(true)
         .mode(DIR_MODE)
         .create(dir)
         .map_err(io_error(dir))
+}
+
+/// Narrows `path`'s permissions to `mode` when group or others have any, with a warning.
+pub(crate) fn tighten(path: &Path, meta: &std::fs::Metadata, mode: u32) -> Result<()> {
+    let found = meta.permissions().mode() & 0o777;
+    if found & !mode == 0 {
+        return Ok(());
+    }
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+        .map_err(io_error(path))?;
+    crate::diag::warn(format_args!(
+        "{} was {found:04o}, wider than telemetry data should be; tightened to {mode:04o}",
+        path.display()
+    ));
+    Ok(())
 }
 
 /// A number kept in a file and changed under an exclusive lock, so that concurrent processes
@@ -60,6 +86,7 @@ impl Counter {
             .create(true)
             .truncate(false)
             .mode(FILE_MODE)
+            .custom_flags(libc::O_NOFOLLOW)
             .open(&self.path)
             .map_err(&err)?;
         file.lock().map_err(&err)?;
@@ -76,7 +103,6 @@ impl Counter {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::os::unix::fs::PermissionsExt;
 
     #[test]
     fn counters_add_up_across_threads() {
@@ -96,6 +122,22 @@ mod tests {
             std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
             FILE_MODE
         );
+    }
+
+    #[test]
+    fn wide_folders_are_tightened_and_links_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let wide = dir.path().join("wide");
+        std::fs::create_dir(&wide).unwrap();
+        std::fs::set_permissions(&wide, std::fs::Permissions::from_mode(0o755)).unwrap();
+        ensure_dir(&wide).unwrap();
+        assert_eq!(
+            std::fs::metadata(&wide).unwrap().permissions().mode() & 0o777,
+            DIR_MODE
+        );
+        let link = dir.path().join("link");
+        std::os::unix::fs::symlink(&wide, &link).unwrap();
+        assert!(ensure_dir(&link).unwrap_err().to_string().contains("link"));
     }
 
     #[test]

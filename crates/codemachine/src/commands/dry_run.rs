@@ -1,14 +1,14 @@
 //! `codemachine telemetry dry-run`: the operator's dry run.
 //!
-//! A representative session with telemetry enabled, in a scratch home that is deleted afterwards
-//! (the user's own telemetry folder is never touched, and nothing is sent):
+//! A representative session under the operator's effective settings (their redaction keys,
+//! limits and logger settings from every layer), with telemetry on, in a scratch home that is
+//! deleted afterwards: the user's own telemetry folder is never touched, and nothing is sent.
 //! 1. the logger writes the representative record (the benchmarks' one, secrets included);
 //! 2. the session records command and feature events into the scratch spool;
 //! 3. the JSON line, its pretty form and the buffered event lines are shown;
-//! 4. the verdict: no secret value in the log line or the events, and every event holds only
-//!    the schema's keys. Exit 1 if anything fails the check.
-//!
-//! Forwarding is not built yet, so there is no payload to show.
+//! 4. the verdict: no secret value and no key the operator added in the log line or the events,
+//!    every event holding only the schema's keys, and a configuration without problems. Exit 1
+//!    if anything fails.
 
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -16,42 +16,61 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use codemachine_telemetry::log::pretty::render_line;
-use codemachine_telemetry::metrics::spool;
+use codemachine_telemetry::metrics::{EVENT_KEYS, spool};
 use codemachine_telemetry::{
-    Destination, FormatChoice, Logger, MemoryWriter, Metrics, TelemetryConfig, fields,
+    Destination, FormatChoice, Logger, MemoryWriter, Metrics, Settings, fields,
 };
 
 use super::{FAILURE, SUCCESS};
+use crate::output::clean;
 use crate::settings::VERSION;
 
 /// The secret values of the representative record: none may appear in the output.
 const SECRETS: [&str; 3] = ["sk-live-abc", "hunter2", "tok_123"];
-/// The keys an event may hold (docs/event.schema.json).
-const EVENT_KEYS: [&str; 13] = [
-    "schema",
-    "id",
-    "ts",
-    "kind",
-    "name",
-    "duration_ms",
-    "exit_code",
-    "count",
-    "session_id",
-    "anon_id",
-    "cli_version",
-    "os",
-    "arch",
-];
 
-pub fn run() -> Result<u8> {
-    let line = representative_line();
+pub fn run(settings: &Settings) -> Result<u8> {
     let scratch = ScratchHome::create()?;
-    let events = record_session(scratch.path())?;
-    let findings = audit(&line, &events);
+    let session = settings.relocated(scratch.path());
+    let line = representative_line(&session);
+    let events = record_session(&session)?;
+    let findings = audit(settings, &line, &events);
     let mut out = io::stdout().lock();
+    write_report(&mut out, settings, &line, &events)?;
+    if findings.is_empty() {
+        writeln!(
+            out,
+            "\nVerdict: PASS, no secret value or added key in the logs or events, events hold only the schema's keys, and the configuration has no problem."
+        )?;
+        out.flush()?;
+        return Ok(SUCCESS);
+    }
+    writeln!(out, "\nVerdict: FAIL")?;
+    for finding in &findings {
+        writeln!(out, "  - {}", clean(finding))?;
+    }
+    out.flush().context("cannot write to stdout")?;
+    Ok(FAILURE)
+}
+
+fn write_report(
+    out: &mut impl Write,
+    settings: &Settings,
+    line: &str,
+    events: &[String],
+) -> io::Result<()> {
     writeln!(
         out,
-        "codemachine telemetry dry-run (a scratch home, deleted afterwards; nothing is sent)"
+        "codemachine telemetry dry-run (your settings, a scratch home deleted afterwards; nothing is sent)"
+    )?;
+    let added = settings.redact_keys().value();
+    writeln!(
+        out,
+        "\nSettings: redaction keys added: {}",
+        if added.is_empty() {
+            "none".to_owned()
+        } else {
+            clean(&added.join(", "))
+        }
     )?;
     writeln!(
         out,
@@ -65,9 +84,9 @@ pub fn run() -> Result<u8> {
     writeln!(
         out,
         "\n   The logger writes (JSON, one line):\n{}",
-        line.trim_end()
+        clean(line.trim_end())
     )?;
-    let pretty = render_line(&line, false).unwrap_or_default();
+    let pretty = render_line(line, false).unwrap_or_default();
     writeln!(
         out,
         "\n   Rendered for people (LOG_FORMAT=pretty):\n{pretty}"
@@ -76,31 +95,19 @@ pub fn run() -> Result<u8> {
         out,
         "2. The session's buffered events (telemetry inspect --json):"
     )?;
-    for event in &events {
-        writeln!(out, "{event}")?;
+    for event in events {
+        writeln!(out, "{}", clean(event))?;
     }
     writeln!(
         out,
-        "\n3. Forwarding: not available in this version; the events above stay local."
-    )?;
-    if findings.is_empty() {
-        writeln!(
-            out,
-            "\nVerdict: PASS, no secret value in the logs or events, and events hold only the schema's keys."
-        )?;
-        return Ok(SUCCESS);
-    }
-    writeln!(out, "\nVerdict: FAIL")?;
-    for finding in &findings {
-        writeln!(out, "  - {finding}")?;
-    }
-    out.flush().context("cannot write to stdout")?;
-    Ok(FAILURE)
+        "\n3. Forwarding: no endpoint is configured in this version's dry run; the events above stay local."
+    )
 }
 
-fn representative_line() -> String {
+fn representative_line(settings: &Settings) -> String {
     let captured = MemoryWriter::default();
     let logger = Logger::builder()
+        .config(settings.logger_config())
         .format(FormatChoice::Json)
         .destination(Destination::Writer(Box::new(captured.clone())))
         .build();
@@ -117,36 +124,52 @@ fn representative_line() -> String {
         },
         "step completed",
     );
-    captured.text()
+    // Settings that could not be used come first as `warn` records; the session's record is last.
+    captured.lines().pop().unwrap_or_default()
 }
 
-/// Records a short session in `home` and returns the event lines as stored.
-fn record_session(home: &Path) -> Result<Vec<String>> {
-    let home_text = home.to_string_lossy().into_owned();
-    let config =
-        TelemetryConfig::resolve(|name| (name == "CODEMACHINE_HOME").then(|| home_text.clone()))
-            .context("scratch configuration")?;
-    let metrics = Metrics::enabled(config.clone(), VERSION);
+/// Records a short session and returns the event lines as stored.
+fn record_session(settings: &Settings) -> Result<Vec<String>> {
+    let metrics = Metrics::new(settings, VERSION);
     metrics.record_command("log", Duration::from_millis(3), 0)?;
     metrics.record_feature("export.csv", 2)?;
     metrics.record_command("logs.pretty", Duration::from_millis(41), 1)?;
     drop(metrics);
+    let dir = settings
+        .dir()
+        .context("the scratch home has a telemetry folder")?;
     let mut lines = Vec::new();
-    spool::for_each_line(&config.dir(), |line, _| lines.push(line.to_owned()))?;
+    spool::for_each_line(&dir, |_, line, _| lines.push(line.to_owned()));
     Ok(lines)
 }
 
-/// What is wrong with the outputs, if anything.
-fn audit(log_line: &str, events: &[String]) -> Vec<String> {
-    let mut findings = Vec::new();
+/// What is wrong with the outputs or the configuration, if anything.
+fn audit(settings: &Settings, log_line: &str, events: &[String]) -> Vec<String> {
+    let mut findings: Vec<String> = settings
+        .problems()
+        .iter()
+        .map(|p| format!("configuration problem: {p}"))
+        .collect();
+    let outputs = || std::iter::once(log_line).chain(events.iter().map(String::as_str));
     for secret in SECRETS {
-        if log_line.contains(secret) || events.iter().any(|e| e.contains(secret)) {
+        if outputs().any(|o| o.contains(secret)) {
             findings.push(format!(
                 "a secret value of the representative record ({} characters) was written",
                 secret.len()
             ));
         }
     }
+    for key in settings.redact_keys().value() {
+        if outputs().any(|o| o.contains(&format!("\"{key}\":"))) {
+            findings.push(format!("the added redaction key {key:?} was written"));
+        }
+    }
+    findings.extend(event_findings(events));
+    findings
+}
+
+fn event_findings(events: &[String]) -> Vec<String> {
+    let mut findings = Vec::new();
     for event in events {
         match serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(event) {
             Ok(map) => findings.extend(

@@ -3,28 +3,33 @@
 //! long-lived logger: rotation (`SIGHUP`) and a FIFO reader going away are handled mid-stream.
 //!
 //! Bad input never echoes the values it was given (they may be secrets): the error names the
-//! option and what was wrong with it.
+//! option and what was wrong with it. A record that could not be written anywhere (stdout is
+//! `/dev/full`) is an error, exit 1: writing it is the command's whole job.
 
-use std::io::BufRead;
+use std::io::{BufRead, Read};
 
 use anyhow::{Context, Result};
 use codemachine_telemetry::{
-    DEFAULT_SERVICE, Field, Level, Logger, LoggerConfig, Value, install_panic_hook,
+    DEFAULT_SERVICE, Field, Level, Logger, Settings, Value, install_panic_hook,
 };
 use serde_json::{Map, Value as Json};
 
-use super::UsageError;
+use super::{UsageError, describe_io};
 use crate::cli::LogArgs;
-use crate::settings::Settings;
+
+/// The longest line `--stdin` turns into one record; the rest of a longer line is skipped (not
+/// held in memory) and the record says `"truncated": true`.
+pub const MAX_STDIN_LINE: usize = 1024 * 1024;
 
 pub fn run(args: LogArgs, settings: &Settings) -> Result<u8> {
-    let level: Level = args.level.parse().map_err(|e| UsageError(format!("{e}")))?;
+    let level: Level = args.level.parse().map_err(|_| {
+        UsageError(
+            "unknown level (expected trace, debug, info, warn, error or fatal; the value given is not repeated)"
+                .to_owned(),
+        )
+    })?;
     let entries = entries(args.json.as_deref(), &args.fields)?;
-    let logger = Logger::builder()
-        .config(LoggerConfig::from_env())
-        .service(DEFAULT_SERVICE)
-        .redact_keys(settings.redact_keys().iter().cloned())
-        .build();
+    let logger = Logger::from_settings(settings, DEFAULT_SERVICE);
     install_panic_hook(logger.clone());
     let fields: Vec<Field<'_>> = entries
         .iter()
@@ -34,6 +39,12 @@ pub fn run(args: LogArgs, settings: &Settings) -> Result<u8> {
         Some(message) => logger.log(level, &fields, message),
         None => log_lines(&logger, level, &fields)?,
     }
+    match logger.take_write_error() {
+        // A reader that went away (`| head`) is not a failure of ours.
+        Some(err) if err.kind() == std::io::ErrorKind::BrokenPipe => {}
+        Some(err) => anyhow::bail!("the record could not be written: {}", describe_io(&err)),
+        None => {}
+    }
     Ok(super::SUCCESS)
 }
 
@@ -41,17 +52,58 @@ pub fn run(args: LogArgs, settings: &Settings) -> Result<u8> {
 fn log_lines(logger: &Logger, level: Level, fields: &[Field<'_>]) -> Result<()> {
     let mut input = std::io::stdin().lock();
     let mut line = Vec::new();
+    let truncated: Vec<Field<'_>> = fields
+        .iter()
+        .copied()
+        .chain([("truncated", Value::Bool(true))])
+        .collect();
     loop {
-        line.clear();
-        if input
-            .read_until(b'\n', &mut line)
-            .context("cannot read stdin")?
-            == 0
-        {
+        let Some(cut) = read_bounded_line(&mut input, &mut line)? else {
             return Ok(());
-        }
+        };
         let text = String::from_utf8_lossy(&line);
-        logger.log(level, fields, text.trim_end_matches(['\n', '\r']));
+        let msg = text.trim_end_matches(['\n', '\r']);
+        logger.log(level, if cut { &truncated } else { fields }, msg);
+    }
+}
+
+/// Reads one line into `line` (at most [`MAX_STDIN_LINE`] bytes kept); `Some(true)` when the line
+/// was longer and was cut, `None` at the end of input.
+fn read_bounded_line(input: &mut impl BufRead, line: &mut Vec<u8>) -> Result<Option<bool>> {
+    line.clear();
+    let kept = input
+        .by_ref()
+        .take(MAX_STDIN_LINE as u64)
+        .read_until(b'\n', line)
+        .context("cannot read stdin")?;
+    if kept == 0 {
+        return Ok(None);
+    }
+    if line.ends_with(b"\n") || kept < MAX_STDIN_LINE {
+        return Ok(Some(false));
+    }
+    Ok(Some(skip_rest_of_line(input)?))
+}
+
+/// Skips to the next line; true when there was anything to skip.
+fn skip_rest_of_line(input: &mut impl BufRead) -> Result<bool> {
+    let mut skipped = false;
+    loop {
+        let chunk = input.fill_buf().context("cannot read stdin")?;
+        if chunk.is_empty() {
+            return Ok(skipped);
+        }
+        match chunk.iter().position(|b| *b == b'\n') {
+            Some(i) => {
+                input.consume(i + 1);
+                return Ok(skipped || i > 0);
+            }
+            None => {
+                skipped = true;
+                let n = chunk.len();
+                input.consume(n);
+            }
+        }
     }
 }
 
@@ -78,7 +130,7 @@ fn parse_object(text: &str) -> Result<Map<String, Json>, UsageError> {
         Ok(Json::Object(map)) => Ok(map),
         Ok(_) => Err(UsageError("--json must be a JSON object ({…})".to_owned())),
         Err(e) => Err(UsageError(format!(
-            "--json is not valid JSON ({} at line {} column {})",
+            "--json is not valid JSON: {} (line {}, column {})",
             describe(&e),
             e.line(),
             e.column()
@@ -86,13 +138,20 @@ fn parse_object(text: &str) -> Result<Map<String, Json>, UsageError> {
     }
 }
 
-/// What kind of JSON error this is, without the offending text.
+/// What is wrong with the JSON, in the user's terms and without the offending text.
 fn describe(e: &serde_json::Error) -> &'static str {
+    let text = e.to_string();
+    if text.contains("recursion limit") {
+        return "it nests deeper than 127 levels";
+    }
+    if text.contains("number out of range") {
+        return "a number is too large for JSON (beyond ±1.8e308)";
+    }
     match e.classify() {
         serde_json::error::Category::Eof => "it ends too early",
-        serde_json::error::Category::Syntax => "syntax error",
+        serde_json::error::Category::Syntax => "a syntax error",
         serde_json::error::Category::Data => "unexpected data",
-        serde_json::error::Category::Io => "read error",
+        serde_json::error::Category::Io => "a read error",
     }
 }
 
@@ -123,5 +182,34 @@ mod tests {
             let err = entries(json, &fields).unwrap_err();
             assert!(!err.0.contains("hunter2"), "{}", err.0);
         }
+    }
+
+    #[test]
+    fn deep_nesting_and_huge_numbers_are_named_for_what_they_are() {
+        let deep = format!("{}{}", "[".repeat(200), "]".repeat(200));
+        let err = parse_object(&format!("{{\"a\":{deep}}}")).unwrap_err();
+        assert!(err.0.contains("deeper than 127"), "{}", err.0);
+        let err = parse_object("{\"a\":1e400}").unwrap_err();
+        assert!(err.0.contains("too large"), "{}", err.0);
+    }
+
+    #[test]
+    fn long_lines_are_cut_and_the_rest_skipped() {
+        let mut input = Vec::new();
+        input.extend(std::iter::repeat_n(b'x', MAX_STDIN_LINE + 10));
+        input.extend(b"\nnext\n");
+        let mut reader = std::io::Cursor::new(input);
+        let mut line = Vec::new();
+        assert_eq!(
+            read_bounded_line(&mut reader, &mut line).unwrap(),
+            Some(true)
+        );
+        assert_eq!(line.len(), MAX_STDIN_LINE);
+        assert_eq!(
+            read_bounded_line(&mut reader, &mut line).unwrap(),
+            Some(false)
+        );
+        assert_eq!(line, b"next\n");
+        assert_eq!(read_bounded_line(&mut reader, &mut line).unwrap(), None);
     }
 }

@@ -1,9 +1,9 @@
 //! One module per command, and the one place outcomes become exit codes.
 //!
-//! Exit codes: 0 success, 1 failure or findings, 2 usage error (clap's own usage errors exit 2
-//! too). Data goes to stdout, diagnostics to stderr; a closed stdout (EPIPE) is success, as in
-//! every well-behaved filter. Every command outside the `telemetry` namespace records one
-//! `command` event (when telemetry is enabled), a panic included (exit code 101).
+//! Exit codes: 0 success, 1 failure or findings, 2 usage error. Data goes to stdout, diagnostics
+//! to stderr (see `output`); a closed stdout (EPIPE) is success, as in every well-behaved
+//! filter. Every command outside the `telemetry` namespace records one `command` event (when
+//! telemetry is on), a panic included (exit code 101).
 
 mod dry_run;
 mod inspect;
@@ -16,15 +16,17 @@ mod status;
 use std::io;
 use std::process::ExitCode;
 
+use codemachine_telemetry::{Metrics, Settings};
+
 use crate::cli::{Command, LogsCommand, TelemetryCommand};
-use crate::settings::Settings;
+use crate::output;
+use crate::settings::VERSION;
+use crate::usage::USAGE;
 
 /// Exit code of a successful command.
 pub const SUCCESS: u8 = 0;
 /// Exit code of a command that failed or found something.
 pub const FAILURE: u8 = 1;
-/// Exit code of a command called the wrong way.
-pub const USAGE: u8 = 2;
 
 /// A mistake in how the command was called: reported with exit code 2.
 #[derive(Debug)]
@@ -39,12 +41,11 @@ impl std::fmt::Display for UsageError {
 impl std::error::Error for UsageError {}
 
 /// Runs `command`, recording it when it is a host command, and returns the exit code.
-pub fn run(command: Command) -> ExitCode {
-    let settings = Settings::from_env();
+pub fn run(command: Command, settings: &Settings) -> ExitCode {
     let name = command.metric_name();
-    settings.warn_about_problems(name.is_some());
-    let mut timer = name.map(|name| settings.metrics().time_command(name));
-    let code = match dispatch(command, &settings) {
+    tell_problems(settings, &command);
+    let mut timer = name.map(|name| Metrics::new(settings, VERSION).time_command(name));
+    let code = match dispatch(command, settings) {
         Ok(code) => code,
         Err(err) => report(&err),
     };
@@ -55,15 +56,34 @@ pub fn run(command: Command) -> ExitCode {
     ExitCode::from(code)
 }
 
+/// Says what in the configuration keeps redaction incomplete or telemetry off against the
+/// user's wish (every command: it may affect what they see), unless the command reports it
+/// itself.
+fn tell_problems(settings: &Settings, command: &Command) {
+    if let Some(warning) = settings.switch().warning() {
+        output::warning(format_args!("{warning}"));
+    }
+    let reports_itself = matches!(
+        command,
+        Command::Telemetry(TelemetryCommand::Status(_) | TelemetryCommand::DryRun)
+    );
+    if reports_itself {
+        return;
+    }
+    for problem in settings.problems_to_tell() {
+        output::warning(format_args!("{problem}"));
+    }
+}
+
 fn dispatch(command: Command, settings: &Settings) -> anyhow::Result<u8> {
     match command {
         Command::Log(args) => log::run(args, settings),
-        Command::Logs(LogsCommand::Pretty(args)) => logs_pretty::run(&args),
+        Command::Logs(LogsCommand::Pretty(args)) => logs_pretty::run(&args, settings),
         Command::Telemetry(TelemetryCommand::Status(args)) => status::run(&args, settings),
         Command::Telemetry(TelemetryCommand::Inspect(args)) => inspect::run(&args, settings),
         Command::Telemetry(TelemetryCommand::Record(args)) => record::run(&args, settings),
         Command::Telemetry(TelemetryCommand::Prune(args)) => prune::run(&args, settings),
-        Command::Telemetry(TelemetryCommand::DryRun) => dry_run::run(),
+        Command::Telemetry(TelemetryCommand::DryRun) => dry_run::run(settings),
     }
 }
 
@@ -71,14 +91,12 @@ fn report(err: &anyhow::Error) -> u8 {
     if is_broken_pipe(err) {
         return SUCCESS;
     }
-    let usage = err.downcast_ref::<UsageError>().is_some();
-    let _ = eprint_error(err);
-    if usage { USAGE } else { FAILURE }
-}
-
-fn eprint_error(err: &anyhow::Error) -> io::Result<()> {
-    use std::io::Write;
-    writeln!(io::stderr().lock(), "codemachine: error: {err:#}")
+    output::error(format_args!("{err:#}"));
+    if err.downcast_ref::<UsageError>().is_some() {
+        USAGE
+    } else {
+        FAILURE
+    }
 }
 
 fn is_broken_pipe(err: &anyhow::Error) -> bool {
@@ -87,15 +105,14 @@ fn is_broken_pipe(err: &anyhow::Error) -> bool {
         .any(|e| e.kind() == io::ErrorKind::BrokenPipe)
 }
 
-/// Writes a note for the operator on stderr (never fails the command).
-pub fn note(message: std::fmt::Arguments<'_>) {
-    use std::io::Write;
-    let _ = writeln!(io::stderr().lock(), "codemachine: {message}");
+/// `error` as people read it: the message without Rust's `(os error N)` suffix.
+pub fn describe_io(error: &io::Error) -> String {
+    codemachine_telemetry::terminal::describe_io(error)
 }
 
 /// Bytes for people: `512 B`, `1.5 KiB`, `64.0 MiB`.
 pub fn human_bytes(n: u64) -> String {
-    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
+    const UNITS: [&str; 5] = ["KiB", "MiB", "GiB", "TiB", "PiB"];
     if n < 1024 {
         return format!("{n} B");
     }
@@ -108,14 +125,21 @@ pub fn human_bytes(n: u64) -> String {
     format!("{value:.1} {}", UNITS[unit])
 }
 
+/// `1 event`, `2 events`.
+pub fn plural(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn bytes_read_well() {
+    fn bytes_and_counts_read_well() {
         assert_eq!(human_bytes(512), "512 B");
         assert_eq!(human_bytes(1536), "1.5 KiB");
         assert_eq!(human_bytes(64 << 20), "64.0 MiB");
+        assert_eq!(plural(1, "event", "events"), "1 event");
+        assert_eq!(plural(0, "batch", "batches"), "0 batches");
     }
 }

@@ -1,81 +1,71 @@
-//! `codemachine telemetry prune [--older-than DUR] [--all]`: deletes buffered batches.
+//! `codemachine telemetry prune [--older-than DUR] [--rejected] [--all]`: deletes buffered
+//! batches, whole, and says what it did.
 //!
-//! Batches (segments) are deleted whole: by age, those last written before the cut-off; with
-//! `--all`, every one not being written. Batches still held by a running writer are left alone
-//! and reported.
+//! Works with telemetry off (an operator asked; deleting our own data is always allowed). Batches
+//! still held by a running writer or sender are kept and reported; entries that are not ours
+//! (and links) are left alone and reported; a file that cannot be deleted is reported and the
+//! rest goes on. Exit code 1 if anything could not be deleted.
 
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use anyhow::Result;
-use codemachine_telemetry::metrics::spool;
+use codemachine_telemetry::Settings;
+use codemachine_telemetry::metrics::spool::{self, Selection};
 
-use super::{FAILURE, SUCCESS, UsageError, human_bytes, note};
+use super::{FAILURE, SUCCESS, human_bytes, plural};
 use crate::cli::PruneArgs;
-use crate::settings::Settings;
+use crate::output;
 
 pub fn run(args: &PruneArgs, settings: &Settings) -> Result<u8> {
-    let cutoff = match &args.older_than {
-        Some(text) => Some(SystemTime::now() - parse_duration(text)?),
-        None => None,
+    let Some(dir) = settings.dir() else {
+        anyhow::bail!("there is no telemetry folder: neither CODEMACHINE_HOME nor HOME is set");
     };
-    if !settings.switch.enabled {
-        note(format_args!(
-            "telemetry is disabled ({}): the telemetry folder is not opened. Run with TELEMETRY_ENABLED=1 to prune it",
-            settings.switch.decided_by.summary()
-        ));
-        return Ok(FAILURE);
-    }
-    let config = settings.config()?;
-    let report = spool::prune(&config.dir(), cutoff)?;
+    let selection = Selection {
+        // A cut-off before the epoch: nothing is that old.
+        older_than: args.older_than.map(|age| {
+            SystemTime::now()
+                .checked_sub(age)
+                .unwrap_or(SystemTime::UNIX_EPOCH)
+        }),
+        rejected_only: args.rejected,
+    };
+    let report = spool::prune(&dir, selection);
     println!(
-        "pruned {} batches: {} events, {} torn lines, {} freed",
-        report.segments,
-        report.events,
-        report.torn,
+        "pruned {}: {}, {}, {} freed",
+        plural(report.batches, "batch", "batches"),
+        plural(report.events, "event", "events"),
+        plural(report.torn, "torn line", "torn lines"),
         human_bytes(report.bytes)
     );
-    if report.skipped_open > 0 {
-        println!("kept {} batches still being written", report.skipped_open);
-    }
-    Ok(SUCCESS)
-}
-
-/// `45s`, `90m`, `12h`, `30d`, `2w`.
-fn parse_duration(text: &str) -> Result<Duration, UsageError> {
-    let t = text.trim();
-    let invalid = || {
-        UsageError(format!(
-            "--older-than {text:?} is not a duration (examples: 30d, 12h, 90m)"
-        ))
-    };
-    let unit_at = t.find(|c: char| !c.is_ascii_digit()).ok_or_else(invalid)?;
-    let n: u64 = t[..unit_at].parse().map_err(|_| invalid())?;
-    let seconds = match &t[unit_at..] {
-        "s" => 1,
-        "m" => 60,
-        "h" => 3600,
-        "d" => 86_400,
-        "w" => 7 * 86_400,
-        _ => return Err(invalid()),
-    };
-    n.checked_mul(seconds)
-        .map(Duration::from_secs)
-        .ok_or_else(invalid)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn durations_parse() {
-        assert_eq!(
-            parse_duration("30d").unwrap(),
-            Duration::from_secs(30 * 86_400)
+    if report.kept_open > 0 {
+        println!(
+            "kept {} still being written",
+            plural(report.kept_open, "batch", "batches")
         );
-        assert_eq!(parse_duration("90m").unwrap(), Duration::from_secs(5400));
-        for bad in ["", "d", "10", "10y", "-1d", "1.5h"] {
-            assert!(parse_duration(bad).is_err(), "{bad}");
-        }
     }
+    if report.kept_sending > 0 {
+        println!(
+            "kept {} a sender holds",
+            plural(report.kept_sending, "batch", "batches")
+        );
+    }
+    for odd in &report.odd {
+        output::warning(format_args!(
+            "left alone {}: {}",
+            odd.path.display(),
+            odd.why
+        ));
+    }
+    for failed in &report.failed {
+        output::error(format_args!(
+            "cannot delete {}: {}",
+            failed.path.display(),
+            failed.why
+        ));
+    }
+    Ok(if report.failed.is_empty() {
+        SUCCESS
+    } else {
+        FAILURE
+    })
 }

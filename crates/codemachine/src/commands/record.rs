@@ -1,34 +1,43 @@
-//! `codemachine telemetry record command|feature <name> [--duration-ms N] [--exit-code N]
-//! [--count N]`: records exactly one event.
+//! `codemachine telemetry record command <name> --duration-ms N --exit-code N` and
+//! `codemachine telemetry record feature <name> [--count N]`: records exactly one event.
 //!
-//! An invalid name (or options that do not fit the kind) is a usage error (exit 2) and nothing
-//! is recorded. With telemetry disabled nothing is recorded either, and the command says so but
-//! succeeds: a script must not break because its user opted out.
+//! An invalid event (a name that is not an identifier, a command without its duration or exit
+//! code, options of the other kind) is a usage error (exit 2) and nothing is recorded, whether
+//! telemetry is on or not. With telemetry off, or a configuration that keeps it off, nothing is
+//! recorded, the reason is said on stderr, and the exit code is 0: a script must not break
+//! because its user opted out or an operator's file is broken (`telemetry status` exits 1 for
+//! the operator).
 
 use anyhow::{Context, Result};
-use codemachine_telemetry::{Error, EventKind, Metrics, Redactor, metrics};
+use codemachine_telemetry::metrics::Recorded;
+use codemachine_telemetry::{Error, Metrics, NewEvent, Redactor, Settings};
 
-use super::{SUCCESS, UsageError, note};
+use super::{SUCCESS, UsageError};
 use crate::cli::{RecordArgs, RecordKind};
-use crate::settings::{Settings, VERSION};
+use crate::output;
+use crate::settings::VERSION;
 
 pub fn run(args: &RecordArgs, settings: &Settings) -> Result<u8> {
-    let kind = check_args(args)?;
-    if !settings.switch.enabled {
-        note(format_args!(
-            "telemetry is disabled ({}): nothing recorded",
-            settings.switch.decided_by.summary()
+    let event = event(args)?;
+    event
+        .validate(&Redactor::new())
+        .map_err(|e| UsageError(e.to_string()))?;
+    if !settings.switch().enabled() {
+        output::note(format_args!(
+            "telemetry is off (decided by {}): nothing recorded",
+            settings.switch().decided_by().key()
         ));
         return Ok(SUCCESS);
     }
-    let metrics = Metrics::enabled(settings.config()?.clone(), VERSION);
-    let exit_code = args.exit_code;
-    let duration = args.duration_ms;
-    match metrics.record(kind, &args.name, duration, exit_code, args.count) {
-        Ok(()) => {
-            println!("recorded 1 {} event: {}", kind, args.name);
+    match Metrics::new(settings, VERSION)
+        .without_warnings()
+        .record(event)
+    {
+        Ok(Recorded::Stored) => {
+            println!("recorded 1 {} event: {}", event.kind(), event.name());
             Ok(SUCCESS)
         }
+        Ok(Recorded::Off) => Ok(SUCCESS),
         Err(Error::InvalidName { reason }) => {
             Err(UsageError(format!("invalid event name: {reason}")).into())
         }
@@ -36,13 +45,31 @@ pub fn run(args: &RecordArgs, settings: &Settings) -> Result<u8> {
     }
 }
 
-fn check_args(args: &RecordArgs) -> Result<EventKind, UsageError> {
-    metrics::validate_name(&args.name, &Redactor::new()).map_err(|e| UsageError(e.to_string()))?;
+fn event(args: &RecordArgs) -> Result<NewEvent<'_>, UsageError> {
     match args.kind {
-        RecordKind::Command => Ok(EventKind::Command),
+        RecordKind::Command => {
+            if args.count.is_some_and(|c| c != 1) {
+                return Err(UsageError(
+                    "a command event counts one run: --count applies to feature events".into(),
+                ));
+            }
+            let (Some(duration_ms), Some(exit_code)) = (args.duration_ms, args.exit_code) else {
+                return Err(UsageError(
+                    "a command event needs --duration-ms and --exit-code".into(),
+                ));
+            };
+            Ok(NewEvent::Command {
+                name: &args.name,
+                duration_ms,
+                exit_code,
+            })
+        }
         RecordKind::Feature if args.duration_ms.is_some() || args.exit_code.is_some() => Err(
             UsageError("--duration-ms and --exit-code apply to command events only".into()),
         ),
-        RecordKind::Feature => Ok(EventKind::Feature),
+        RecordKind::Feature => Ok(NewEvent::Feature {
+            name: &args.name,
+            count: args.count.unwrap_or(1),
+        }),
     }
 }

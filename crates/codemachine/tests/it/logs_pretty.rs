@@ -75,14 +75,13 @@ fn colours_on_a_terminal_unless_no_color() {
     let file = home.path().join("app.log");
     std::fs::write(&file, INPUT).unwrap();
     let on_terminal = |no_color: bool| {
-        let mut cmd = std::process::Command::new(crate::support::required_tool("script"));
+        let mut cmd = crate::support::tool("script", home.path());
         let command = format!(
             "{} logs pretty {}",
             env!("CARGO_BIN_EXE_codemachine"),
             file.display()
         );
-        cmd.args(["-q", "-e", "-c", &command, "/dev/null"])
-            .env_remove("NO_COLOR");
+        cmd.args(["-q", "-e", "-c", &command, "/dev/null"]);
         if no_color {
             cmd.env("NO_COLOR", "1");
         }

@@ -8,29 +8,29 @@ use std::time::{Duration, Instant};
 /// A wait that gives up after this long fails the test as a hang.
 pub const HANG_LIMIT: Duration = Duration::from_secs(20);
 
-/// Environment variables the binary reads; cleared so the developer's own settings never leak
-/// into a test.
-const CLEARED: &[&str] = &[
-    "LOG_LEVEL",
-    "LOG_PATH",
-    "LOG_FORMAT",
-    "CODEMACHINE_ENV",
-    "NODE_ENV",
-    "NO_COLOR",
-    "TELEMETRY_REDACT_KEYS",
-    "TELEMETRY_ENABLED",
-    "DO_NOT_TRACK",
-    "CODEMACHINE_HOME",
-];
-
-/// `codemachine` with a cleared environment and a scratch home.
+/// `codemachine` with an empty environment (but `PATH`) and `home` as its home folder: every
+/// test command is built here, so no developer's setting leaks into a test and no test can touch
+/// a real `~/.codemachine`.
 pub fn codemachine(home: &Path) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_codemachine"));
-    for name in CLEARED {
-        cmd.env_remove(name);
-    }
-    cmd.env("HOME", home).stdin(Stdio::null());
+    isolate(&mut cmd, home);
     cmd
+}
+
+/// Another program the test needs (strace, script, unshare), with the same isolated environment
+/// as [`codemachine`]: whatever it runs inherits that environment.
+pub fn tool(name: &str, home: &Path) -> Command {
+    let mut cmd = Command::new(required_tool(name));
+    isolate(&mut cmd, home);
+    cmd
+}
+
+/// Clears `cmd`'s environment but for `PATH`, and sets `HOME` to `home`.
+pub fn isolate(cmd: &mut Command, home: &Path) {
+    cmd.env_clear().env("HOME", home).stdin(Stdio::null());
+    if let Some(path) = std::env::var_os("PATH") {
+        cmd.env("PATH", path);
+    }
 }
 
 /// Runs to completion (bounded), returning the output. Output is drained while the command

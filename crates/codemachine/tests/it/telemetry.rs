@@ -209,7 +209,11 @@ fn a_torn_last_line_is_skipped_counted_and_kept() {
     assert!(out.status.success() && out.stderr.is_empty());
     let inspect = run(enabled(home.path()), ["telemetry", "inspect", "--json"]);
     assert_eq!(text(&inspect.stdout).lines().count(), 2);
-    assert!(text(&inspect.stderr).contains("1 torn or corrupted lines skipped"));
+    assert!(
+        text(&inspect.stderr).contains("note: 1 torn or corrupted line skipped"),
+        "{}",
+        text(&inspect.stderr)
+    );
     assert_eq!(status_json(home.path())["torn_lines"], 1);
     assert!(
         std::fs::read(&segment).unwrap().ends_with(torn),
@@ -217,7 +221,7 @@ fn a_torn_last_line_is_skipped_counted_and_kept() {
     );
     let prune = run(enabled(home.path()), ["telemetry", "prune", "--all"]);
     assert!(
-        text(&prune.stdout).contains("pruned 2 batches: 2 events, 1 torn lines"),
+        text(&prune.stdout).contains("pruned 2 batches: 2 events, 1 torn line, "),
         "{}",
         text(&prune.stdout)
     );
@@ -254,7 +258,7 @@ fn the_cap_refuses_new_events_counts_them_and_leaves_host_commands_alone() {
     let status = status_json(home.path());
     assert_eq!(status["pending_events"], recorded);
     assert_eq!(
-        status["dropped_events"], 3,
+        status["refused_events"], 3,
         "two refused records and the host command"
     );
 }
@@ -312,7 +316,12 @@ fn a_broken_config_file_disables_host_telemetry_and_fails_status() {
     let status = run(enabled(home.path()), ["telemetry", "status", "--json"]);
     assert_eq!(status.status.code(), Some(1));
     let json: Json = serde_json::from_slice(&status.stdout).unwrap();
-    assert!(json["config_error"].as_str().unwrap().contains(":2:"));
+    assert!(
+        json["problems"][0].as_str().unwrap().contains(":2:"),
+        "{json}"
+    );
+    assert_eq!(json["decided_by"], "configuration error");
+    assert_eq!(json["enabled"], false);
 }
 
 #[test]
@@ -343,10 +352,20 @@ fn status_reports_every_key_and_setting_source() {
         "pending_events",
         "pending_batches",
         "rejected_batches",
-        "dropped_events",
+        "rejected_events",
+        "held_events",
+        "refused_events",
+        "server_rejected_events",
+        "torn_lines",
+        "last_error",
+        "last_success",
+        "next_attempt",
+        "forwarding_withheld",
+        "redact_keys",
         "anon_id",
-        "anon_id_rotates_at",
+        "anon_id_rotates",
         "log_destination",
+        "policy",
     ] {
         assert!(s.get(key).is_some(), "status lacks {key}");
     }
@@ -358,7 +377,8 @@ fn status_reports_every_key_and_setting_source() {
         ),
         (Json::from(true), Json::from(1), Json::from(1))
     );
-    assert_eq!(s["decided_by"], "TELEMETRY_ENABLED=1");
+    assert_eq!(s["decided_by"], "TELEMETRY_ENABLED");
+    assert_eq!(s["decision"], "TELEMETRY_ENABLED=1");
     assert_eq!(
         s["settings"]["max_spool_bytes"]["source"],
         "environment (TELEMETRY_MAX_SPOOL_BYTES)"
@@ -376,8 +396,8 @@ fn status_reports_every_key_and_setting_source() {
     assert_eq!(s["anon_id"], recorded_events(home.path())[0]["anon_id"]);
     let human = text(&run(enabled(home.path()), ["telemetry", "status"]).stdout);
     assert!(
-        human.contains("Telemetry:   enabled (TELEMETRY_ENABLED=1)")
-            && human.contains("1 events in 1 batches"),
+        human.contains("Telemetry    on: TELEMETRY_ENABLED=1")
+            && human.contains("Buffered     1 event in 1 batch (0 being written)"),
         "{human}"
     );
 }

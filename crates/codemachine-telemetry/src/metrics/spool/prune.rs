@@ -1,0 +1,275 @@
+//! The pruning role: deletes what an operator asks for, and says what it did and skipped.
+//!
+//! Batches are deleted whole, so a kept event is never separated from its batch. A segment a
+//! writer still holds is kept, and so are outbox batches while a sender runs. Pruning never
+//! stops half way: a file that cannot be deleted is reported and the rest goes on. It never
+//! follows a link (a linked folder or file is reported, never entered), so it cannot delete
+//! anything outside the telemetry folder.
+
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use super::Paths;
+use super::outbox::SenderLock;
+use super::reader::{
+    BatchState, OddEntry, batch_files, is_held, is_real_folder, open_batch, read_lines,
+};
+use crate::metrics::event::Event;
+use crate::terminal::describe_io;
+
+/// What to delete.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Selection {
+    /// Only batches last written before this time. By default, regardless of age.
+    pub older_than: Option<SystemTime>,
+    /// Only rejected batches. By default, batches in every state.
+    pub rejected_only: bool,
+}
+
+/// What `prune` did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PruneReport {
+    /// Batches deleted.
+    pub batches: u64,
+    /// Events they held.
+    pub events: u64,
+    /// Torn lines they held.
+    pub torn: u64,
+    /// Bytes freed.
+    pub bytes: u64,
+    /// Segments kept because a writer still holds them.
+    pub kept_open: u64,
+    /// Outbox batches kept because a sender is running.
+    pub kept_sending: u64,
+    /// Entries that are not ours, left alone.
+    pub odd: Vec<OddEntry>,
+    /// Files that could not be deleted, and why.
+    pub failed: Vec<OddEntry>,
+}
+
+/// Deletes the batches of the telemetry folder `dir` that `selection` picks, and leftovers of
+/// interrupted steps (hidden files nobody holds).
+pub fn prune(dir: &Path, selection: Selection) -> PruneReport {
+    let mut report = PruneReport::default();
+    if !is_real_folder(dir, &mut report.odd) {
+        return report;
+    }
+    let paths = Paths::new(dir);
+    let sender = SenderLock::try_acquire(&paths).ok().flatten();
+    for state in BatchState::ALL {
+        if selection.rejected_only && state != BatchState::Rejected {
+            continue;
+        }
+        if state == BatchState::Outbox && sender.is_none() {
+            let busy = batch_files(paths.of(state), state, &mut Vec::new()).len();
+            report.kept_sending += busy as u64;
+            continue;
+        }
+        prune_folder(paths.of(state), state, selection, &mut report);
+    }
+    remove_leftovers(&paths, &mut report);
+    report
+}
+
+fn prune_folder(folder: &Path, state: BatchState, selection: Selection, report: &mut PruneReport) {
+    for (id, _, path) in batch_files(folder, state, &mut report.odd) {
+        let file = match open_batch(&path) {
+            Ok(file) => file,
+            Err(why) => {
+                report.odd.push(OddEntry { path, why });
+                continue;
+            }
+        };
+        // Holding the lock, a writer cannot adopt the segment while it is read and deleted.
+        if file.try_lock().is_err() {
+            report.kept_open += 1;
+            continue;
+        }
+        let Ok(meta) = file.metadata() else { continue };
+        let old_enough = match (selection.older_than, meta.modified()) {
+            (None, _) => true,
+            (Some(cutoff), Ok(modified)) => modified < cutoff,
+            (Some(_), Err(_)) => false,
+        };
+        if !old_enough {
+            continue;
+        }
+        let (events, torn) = count_lines(&file, state);
+        match std::fs::remove_file(&path) {
+            Ok(()) => {
+                report.batches += 1;
+                report.events += events;
+                report.torn += torn;
+                report.bytes += meta.len();
+                if state == BatchState::Rejected {
+                    let _ = std::fs::remove_file(folder.join(format!("{id}.json")));
+                }
+            }
+            Err(e) => report.failed.push(OddEntry {
+                path,
+                why: describe_io(&e),
+            }),
+        }
+        drop(file);
+    }
+}
+
+fn count_lines(file: &std::fs::File, state: BatchState) -> (u64, u64) {
+    let (mut events, mut torn) = (0, 0);
+    let Ok(copy) = file.try_clone() else {
+        return (0, 0);
+    };
+    let _ = read_lines(copy, |line, whole| {
+        let event = whole && state != BatchState::Torn;
+        match event && Event::parse(String::from_utf8_lossy(line).trim_end()).is_some() {
+            true => events += 1,
+            false => torn += 1,
+        }
+    });
+    (events, torn)
+}
+
+/// Hidden files of interrupted steps (a segment being born, a part or a reason being written)
+/// whose maker is gone (nobody holds them).
+fn remove_leftovers(paths: &Paths, report: &mut PruneReport) {
+    for folder in [&paths.spool, &paths.outbox, &paths.rejected, &paths.torn] {
+        for path in hidden_files(folder) {
+            let Ok(file) = open_batch(&path) else {
+                continue;
+            };
+            if is_held(&file) {
+                continue;
+            }
+            let bytes = file.metadata().map_or(0, |m| m.len());
+            if std::fs::remove_file(&path).is_ok() {
+                report.bytes += bytes;
+            }
+        }
+    }
+}
+
+fn hidden_files(folder: &Path) -> Vec<PathBuf> {
+    if !is_real_folder(folder, &mut Vec::new()) {
+        return Vec::new();
+    }
+    let Ok(entries) = std::fs::read_dir(folder) else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
+                n.starts_with('.') && (n.ends_with(".creating") || n.ends_with(".tmp"))
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::super::reader::list;
+    use super::super::test_lines::line;
+    use super::super::writer::SpoolWriter;
+    use super::*;
+
+    const ID: &str = "0123456789abcdef0123456789abcdef";
+
+    fn all() -> Selection {
+        Selection::default()
+    }
+
+    #[test]
+    fn held_segments_are_kept_and_the_rest_deleted_and_counted() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut writer = SpoolWriter::new(dir.path(), 1 << 20);
+        writer.append(&line(1), 1).unwrap();
+        writer.append(&line(2), 1).unwrap();
+        assert_eq!(prune(dir.path(), all()).kept_open, 1);
+        drop(writer);
+        let report = prune(dir.path(), all());
+        assert_eq!((report.batches, report.events), (1, 2));
+        assert!(list(dir.path()).batches.is_empty());
+    }
+
+    #[test]
+    fn by_age_keeps_recent_batches_and_clears_leftovers() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut writer = SpoolWriter::new(dir.path(), 1 << 20);
+        writer.append(&line(1), 1).unwrap();
+        drop(writer);
+        std::fs::write(dir.path().join("spool/.x.creating"), b"").unwrap();
+        let hour_ago = SystemTime::now() - Duration::from_secs(3600);
+        let kept = prune(
+            dir.path(),
+            Selection {
+                older_than: Some(hour_ago),
+                ..all()
+            },
+        );
+        assert_eq!(kept.batches, 0);
+        assert!(!dir.path().join("spool/.x.creating").exists());
+        let later = SystemTime::now() + Duration::from_secs(1);
+        assert_eq!(
+            prune(
+                dir.path(),
+                Selection {
+                    older_than: Some(later),
+                    ..all()
+                }
+            )
+            .batches,
+            1
+        );
+    }
+
+    #[test]
+    fn rejected_only_touches_rejected_batches_and_their_reasons() {
+        let dir = tempfile::tempdir().unwrap();
+        let paths = Paths::new(dir.path());
+        for folder in [&paths.outbox, &paths.rejected] {
+            std::fs::create_dir_all(folder).unwrap();
+            std::fs::write(folder.join(format!("{ID}.ndjson")), line(1)).unwrap();
+        }
+        std::fs::write(paths.rejected.join(format!("{ID}.json")), "{}").unwrap();
+        let report = prune(
+            dir.path(),
+            Selection {
+                rejected_only: true,
+                ..all()
+            },
+        );
+        assert_eq!((report.batches, report.events), (1, 1));
+        assert!(paths.outbox.join(format!("{ID}.ndjson")).exists());
+        assert_eq!(std::fs::read_dir(&paths.rejected).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn links_are_never_followed_out_of_the_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        let victim = outside.path().join(format!("{ID}.ndjson"));
+        std::fs::write(&victim, line(1)).unwrap();
+        std::os::unix::fs::symlink(outside.path(), dir.path().join("spool")).unwrap();
+        std::fs::create_dir(dir.path().join("outbox")).unwrap();
+        std::os::unix::fs::symlink(&victim, dir.path().join(format!("outbox/{ID}-p1.ndjson")))
+            .unwrap();
+        let report = prune(dir.path(), all());
+        assert_eq!(report.batches, 0);
+        assert_eq!(report.odd.len(), 2, "{:?}", report.odd);
+        assert!(victim.exists(), "nothing outside the folder is deleted");
+    }
+
+    #[test]
+    fn odd_entries_do_not_stop_the_rest() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut writer = SpoolWriter::new(dir.path(), 1 << 20);
+        writer.append(&line(1), 1).unwrap();
+        drop(writer);
+        std::fs::create_dir(dir.path().join(format!("spool/{ID}.ndjson"))).unwrap();
+        let report = prune(dir.path(), all());
+        assert_eq!((report.batches, report.odd.len()), (1, 1));
+        assert!(dir.path().join(format!("spool/{ID}.ndjson")).is_dir());
+    }
+}
