@@ -366,3 +366,69 @@ impl Drop for Collector {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::io::{Read, Write};
+
+    use super::*;
+
+    fn exchange(collector: &Collector, request: &[u8]) -> String {
+        let mut tcp = TcpStream::connect(collector.addr()).unwrap();
+        tcp.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        tcp.write_all(request).unwrap();
+        let mut answer = vec![0u8; 4096];
+        let n = tcp.read(&mut answer).unwrap();
+        String::from_utf8_lossy(&answer[..n]).into_owned()
+    }
+
+    #[test]
+    fn decodes_a_chunked_gzipped_ndjson_request_and_follows_the_script() {
+        let collector = Collector::plain_http();
+        collector.script([Fault::RetryAfter(503, "7".into())]);
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(b"{\"id\":\"a\"}\n{\"id\":\"b\"}\n").unwrap();
+        let body = gz.finish().unwrap();
+        let (first, second) = body.split_at(10);
+        let mut request = b"POST /ingest HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-ndjson\r\nContent-Encoding: gzip\r\nTransfer-Encoding: chunked\r\nIdempotency-Key: k1\r\n\r\n".to_vec();
+        for chunk in [first, second] {
+            request.extend_from_slice(format!("{:x}\r\n", chunk.len()).as_bytes());
+            request.extend_from_slice(chunk);
+            request.extend_from_slice(b"\r\n");
+        }
+        request.extend_from_slice(b"0\r\n\r\n");
+        let answer = exchange(&collector, &request);
+        assert!(
+            answer.starts_with("HTTP/1.1 503 Service Unavailable\r\n"),
+            "{answer}"
+        );
+        assert!(answer.contains("Retry-After: 7\r\n"), "{answer}");
+        let [r] = collector.requests().try_into().unwrap();
+        assert_eq!((r.method.as_str(), r.path.as_str()), ("POST", "/ingest"));
+        assert_eq!(r.header("Idempotency-Key"), Some("k1"));
+        assert_eq!(r.record_ids(), ["a", "b"]);
+        // The script is used up: the default answer is 200.
+        let answer = exchange(&collector, b"POST / HTTP/1.1\r\nContent-Length: 0\r\n\r\n");
+        assert!(answer.starts_with("HTTP/1.1 200 OK\r\n"), "{answer}");
+    }
+
+    #[test]
+    fn undecodable_bodies_are_recorded_as_errors() {
+        let collector = Collector::plain_http();
+        let answer = exchange(
+            &collector,
+            b"POST /v1/logs HTTP/1.1\r\nContent-Type: application/x-protobuf\r\nContent-Length: 3\r\n\r\n\xff\xff\xff",
+        );
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+        assert!(matches!(collector.requests()[0].decoded, Decoded::Error(_)));
+    }
+
+    #[test]
+    fn the_ca_file_holds_the_ca_that_signs_the_server_certificate() {
+        let collector = Collector::https();
+        let pem = std::fs::read_to_string(collector.ca_file()).unwrap();
+        assert_eq!(pem, collector.ca_pem());
+        assert!(pem.starts_with("-----BEGIN CERTIFICATE-----"));
+        assert!(collector.url().starts_with("https://127.0.0.1:"));
+    }
+}

@@ -54,7 +54,7 @@ pub use retry::{
     parse_retry_after,
 };
 pub use secret::{Headers, MASK, Secret};
-pub use send::{BatchReport, MAX_REQUESTS_PER_BATCH, Part, send_batch};
+pub use send::{BatchReport, MAX_REQUESTS_PER_BATCH, Part, send_batch, send_batch_before};
 pub use transport::{Client, MAX_REDIRECTS, MAX_RESPONSE_BYTES, Response};
 pub use url::{OTLP_LOGS_PATH, no_proxy_matches, same_origin};
 

@@ -124,6 +124,8 @@ enum ProbeError {
     Proxy(String),
     #[error("TLS handshake failed: {0}")]
     Handshake(String),
+    #[error("no answer within the timeout")]
+    TimedOut,
 }
 
 fn tls_probe(config: &ForwardConfig) -> Result<TlsInfo, ProbeError> {
@@ -144,8 +146,10 @@ fn tls_probe(config: &ForwardConfig) -> Result<TlsInfo, ProbeError> {
         .map_err(|e| ProbeError::Handshake(e.to_string()))?;
     while conn.is_handshaking() {
         set_timeouts(&tcp, deadline)?;
-        conn.complete_io(&mut tcp)
-            .map_err(|e| ProbeError::Handshake(e.to_string()))?;
+        conn.complete_io(&mut tcp).map_err(|e| match e.kind() {
+            std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut => ProbeError::TimedOut,
+            _ => ProbeError::Handshake(e.to_string()),
+        })?;
     }
     let handshake = started.elapsed();
     let protocol = conn
@@ -183,7 +187,7 @@ fn remaining(deadline: Instant) -> Result<Duration, ProbeError> {
     deadline
         .checked_duration_since(Instant::now())
         .filter(|d| !d.is_zero())
-        .ok_or_else(|| ProbeError::Connect("timed out".into()))
+        .ok_or(ProbeError::TimedOut)
 }
 
 fn set_timeouts(tcp: &TcpStream, deadline: Instant) -> Result<(), ProbeError> {

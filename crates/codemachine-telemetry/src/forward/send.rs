@@ -7,6 +7,8 @@
 //! After a `Retry` or a pausing rejection the rest of the batch is not sent in this attempt (the
 //! collector is down or refuses us): those parts get the same verdict, marked not attempted.
 
+use std::time::Instant;
+
 use super::encode::{ParsedBatch, encode};
 use super::retry::{Verdict, classify};
 use super::transport::Client;
@@ -103,13 +105,37 @@ impl BatchReport {
 /// Sends one batch: its lines as read from the spool (newlines optional), under
 /// `Idempotency-Key: batch_id`. Lines that are not events are left out and listed in
 /// [`BatchReport::skipped_lines`]. Never sleeps: a `Retry-After` is returned, not waited for.
+///
+/// Each request has the configured timeout; with splits and redirects a batch may take several.
+/// Use [`send_batch_before`] to bound the whole.
 pub fn send_batch<S: AsRef<str>>(client: &Client, batch_id: &str, lines: &[S]) -> BatchReport {
+    send(client, batch_id, lines, None)
+}
+
+/// [`send_batch`], finished by `deadline`: no request starts after it and none runs past it;
+/// what was not sent gets a `Retry` verdict (marked not attempted when no request was made).
+pub fn send_batch_before<S: AsRef<str>>(
+    client: &Client,
+    batch_id: &str,
+    lines: &[S],
+    deadline: Instant,
+) -> BatchReport {
+    send(client, batch_id, lines, Some(deadline))
+}
+
+fn send<S: AsRef<str>>(
+    client: &Client,
+    batch_id: &str,
+    lines: &[S],
+    deadline: Option<Instant>,
+) -> BatchReport {
     let parsed = ParsedBatch::parse(lines);
     let mut sender = Sender {
         client,
         parts: Vec::new(),
         requests: 0,
         stop: None,
+        deadline,
     };
     if !parsed.events.is_empty() {
         sender.send(batch_id.to_owned(), &parsed.events);
@@ -127,6 +153,7 @@ struct Sender<'c> {
     requests: usize,
     /// Set once a part must stop the attempt: the verdict the rest of the batch gets.
     stop: Option<Verdict>,
+    deadline: Option<Instant>,
 }
 
 impl Sender<'_> {
@@ -139,6 +166,12 @@ impl Sender<'_> {
                 ),
             });
         }
+        if self.stop.is_none() && self.deadline.is_some_and(|d| Instant::now() >= d) {
+            self.stop = Some(Verdict::Retry {
+                retry_after: None,
+                reason: "the time allowed for sending ran out".into(),
+            });
+        }
         if let Some(verdict) = &self.stop {
             let verdict = verdict.clone();
             self.push(key, events, verdict, false);
@@ -147,7 +180,7 @@ impl Sender<'_> {
         let config = self.client.config();
         let body = encode(config.protocol(), config.compression(), events);
         self.requests += 1;
-        match classify(&self.client.post(&body, &key)) {
+        match classify(&self.client.post_before(&body, &key, self.deadline)) {
             Verdict::Split if events.len() > 1 => {
                 let (first, second) = events.split_at(events.len() / 2);
                 self.send(format!("{key}.0"), first);

@@ -11,7 +11,7 @@
 
 use std::io::ErrorKind;
 use std::sync::Arc;
-use std::time::SystemTime;
+use std::time::{Duration, Instant, SystemTime};
 
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceResponse;
 use prost::Message as _;
@@ -108,12 +108,25 @@ impl Client {
     }
 
     /// POSTs `body` with `Idempotency-Key: key`. Never panics; every failure short of an HTTP
-    /// status is a [`ForwardError`].
+    /// status is a [`ForwardError`]. Each exchange (a followed redirect is another) has the
+    /// configured timeout.
     pub fn post(&self, body: &Body, key: &str) -> Result<Response, ForwardError> {
+        self.post_before(body, key, None)
+    }
+
+    /// [`Client::post`], giving up at `deadline` as well: each exchange's timeout is the shorter
+    /// of the configured one and the time left (a `flush --timeout`, a sender's bounded life).
+    pub fn post_before(
+        &self,
+        body: &Body,
+        key: &str,
+        deadline: Option<Instant>,
+    ) -> Result<Response, ForwardError> {
         check_key(key)?;
         let mut url = self.config.request_url().clone();
         for _ in 0..=MAX_REDIRECTS {
-            let (response, location) = self.post_once(&url, body, key)?;
+            let timeout = self.timeout_before(deadline)?;
+            let (response, location) = self.post_once(&url, body, key, timeout)?;
             let Some(location) = location else {
                 return Ok(response);
             };
@@ -124,6 +137,20 @@ impl Client {
             location: url.masked(),
             reason: "too many redirects",
         })
+    }
+
+    /// The configured timeout, shortened to what is left before `deadline`.
+    fn timeout_before(&self, deadline: Option<Instant>) -> Result<Duration, ForwardError> {
+        let configured = self.config.timeout();
+        let Some(deadline) = deadline else {
+            return Ok(configured);
+        };
+        match deadline.checked_duration_since(Instant::now()) {
+            Some(left) if !left.is_zero() => Ok(configured.min(left)),
+            _ => Err(ForwardError::Timeout {
+                after: Duration::ZERO,
+            }),
+        }
     }
 
     /// Where a redirect leads, if it is one we follow: 301, 302, 307 or 308 (a POST stays a
@@ -155,10 +182,14 @@ impl Client {
         url: &Url,
         body: &Body,
         key: &str,
+        timeout: Duration,
     ) -> Result<(Response, Option<String>), ForwardError> {
         let mut request = self
             .agent
             .post(url.to_request_string())
+            .config()
+            .timeout_global(Some(timeout))
+            .build()
             .header("Content-Type", body.content_type)
             .header("Idempotency-Key", key);
         if let Some(encoding) = body.content_encoding {
@@ -169,7 +200,7 @@ impl Client {
         }
         let mut response = request
             .send(body.bytes.as_slice())
-            .map_err(|e| self.error(e))?;
+            .map_err(|e| self.error(e, timeout))?;
         let received_at = SystemTime::now();
         let status = response.status().as_u16();
         let header = |name: &str| {
@@ -215,11 +246,9 @@ impl Client {
     }
 
     /// A ureq error as ours, without anything that could carry a secret.
-    fn error(&self, e: ureq::Error) -> ForwardError {
+    fn error(&self, e: ureq::Error, timeout: Duration) -> ForwardError {
         match e {
-            ureq::Error::Timeout(_) => ForwardError::Timeout {
-                after: self.config.timeout(),
-            },
+            ureq::Error::Timeout(_) => ForwardError::Timeout { after: timeout },
             ureq::Error::HostNotFound => ForwardError::Dns {
                 detail: "host not found".into(),
             },
@@ -236,9 +265,9 @@ impl Client {
                 ErrorKind::ConnectionRefused => ForwardError::Connect {
                     detail: io.to_string(),
                 },
-                ErrorKind::TimedOut | ErrorKind::WouldBlock => ForwardError::Timeout {
-                    after: self.config.timeout(),
-                },
+                ErrorKind::TimedOut | ErrorKind::WouldBlock => {
+                    ForwardError::Timeout { after: timeout }
+                }
                 _ => ForwardError::Network {
                     detail: io.to_string(),
                 },

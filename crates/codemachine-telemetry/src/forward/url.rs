@@ -45,8 +45,7 @@ impl Url {
         if text.is_empty() {
             return Err(err("it is empty"));
         }
-        if let Some(c) = text.chars().find(|c| c.is_control() || c.is_whitespace()) {
-            let _ = c;
+        if text.chars().any(|c| c.is_control() || c.is_whitespace()) {
             return Err(err("it holds a space or a control character"));
         }
         if !text.is_ascii() {

@@ -314,6 +314,14 @@ fn malformed_answers_never_panic() {
         ),
         "{v:?}"
     );
+    let mut bomb = b"HTTP/1.1 200 OK\r\nX-Filler: ".to_vec();
+    bomb.extend(std::iter::repeat_n(b'a', 1 << 20));
+    bomb.extend_from_slice(b"\r\nContent-Length: 0\r\n\r\n");
+    let (v, _) = verdict_for(Fault::Raw(bomb));
+    assert!(
+        matches!(v, Verdict::Retry { .. }),
+        "a 1 MiB header is not read: {v:?}"
+    );
     let (v, _) = verdict_for(Fault::Raw(Vec::new()));
     assert!(matches!(v, Verdict::Retry { .. }), "{v:?}");
     let (v, _) = verdict_for(Fault::Reply {
@@ -452,4 +460,28 @@ fn a_black_hole_that_never_completes_the_handshake_costs_one_timeout() {
         elapsed >= TIMEOUT && elapsed < TIMEOUT + Duration::from_secs(3),
         "{elapsed:?}"
     );
+}
+
+#[test]
+fn a_deadline_bounds_a_whole_batch_whatever_the_collector_does() {
+    use codemachine_telemetry::forward::send_batch_before;
+    let collector = Collector::https();
+    // 413, then every half stalls: without a deadline this would cost one timeout per request.
+    collector.script([Fault::Status(413), Fault::Stall(Duration::from_secs(10))]);
+    let started = Instant::now();
+    let deadline = started + Duration::from_millis(700);
+    let report = send_batch_before(&client(&collector), "b", &super::lines(4), deadline);
+    let elapsed = started.elapsed();
+    assert!(
+        elapsed < Duration::from_millis(700) + Duration::from_secs(2),
+        "{elapsed:?}"
+    );
+    assert!(
+        matches!(report.verdict(), Verdict::Retry { .. }),
+        "{:?}",
+        report.verdict()
+    );
+    let past = send_batch_before(&client(&collector), "b", &super::lines(2), Instant::now());
+    assert_eq!(past.requests, 0, "nothing starts after the deadline");
+    assert!(!past.parts[0].attempted);
 }

@@ -2,6 +2,7 @@
 //! `Retry-After` form and fault of SPEC §7, each payload decoded and compared field by field.
 
 mod faults;
+mod hostile;
 mod payload;
 mod ping;
 mod proxy;

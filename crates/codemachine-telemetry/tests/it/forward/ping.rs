@@ -88,3 +88,22 @@ fn ping_of_a_closed_port_says_so_quickly() {
     assert!(report.tls.unwrap().unwrap_err().contains("cannot connect"));
     assert!(report.http.unwrap_err().contains("connect"));
 }
+
+#[test]
+fn ping_of_a_black_hole_gives_up_within_two_timeouts() {
+    let hole = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("https://127.0.0.1:{}", hole.local_addr().unwrap().port());
+    let started = std::time::Instant::now();
+    let report = ping(
+        &ForwardConfig::builder(url)
+            .timeout(TIMEOUT)
+            .build()
+            .unwrap(),
+    );
+    assert!(started.elapsed() < 2 * TIMEOUT + std::time::Duration::from_secs(3));
+    assert_eq!(
+        report.tls.unwrap().unwrap_err(),
+        "no answer within the timeout"
+    );
+    assert!(report.http.unwrap_err().contains("within 1500 ms"));
+}
