@@ -149,6 +149,8 @@ impl Status {
             ..Status::empty(dir.clone())
         };
         status.add_listing(&listing);
+        #[cfg(feature = "forward")]
+        status.add_forwarding(settings);
         if let Some(dir) = &dir {
             status.refused_events = refused_events(dir);
             let identity = current_identity(dir, *settings.salt_rotation_days().value());
@@ -225,6 +227,53 @@ impl Status {
                 why: o.why.clone(),
             })
             .collect();
+    }
+
+    #[cfg(feature = "forward")]
+    fn add_forwarding(&mut self, settings: &Settings) {
+        use crate::sender::ForwardState;
+        use crate::settings::forwarding::Forwarding;
+        self.forwarding_withheld = settings.forwarding_withheld();
+        let state = settings
+            .dir()
+            .map(|d| ForwardState::load(&crate::metrics::spool::Paths::new(&d).state))
+            .unwrap_or_default();
+        let time = |ms: Option<u64>| ms.map(rfc3339_millis);
+        self.last_error = state.last_error.clone();
+        self.last_success = time(state.last_success_ms);
+        self.next_attempt = time(state.next_attempt_ms.max(state.retry_after_until_ms));
+        self.server_rejected_events = state.server_rejected_events;
+        self.forwarding = match settings.forwarding() {
+            Forwarding::Local => return,
+            Forwarding::Invalid { endpoint } => {
+                self.endpoint = Some(endpoint.clone());
+                "not possible: a forwarding setting cannot be used (see the problems); events stay on this machine".to_owned()
+            }
+            Forwarding::Ready(config) => {
+                self.endpoint = Some(config.request_url_masked());
+                self.protocol = Some(config.protocol().to_string());
+                let paused = state
+                    .paused
+                    .as_ref()
+                    .filter(|p| p.destination == config.destination_fingerprint());
+                match (paused, &self.forwarding_withheld) {
+                    (Some(p), _) => format!(
+                        "paused since {}: {}; fix the endpoint or headers, or run telemetry flush --rejected",
+                        rfc3339_millis(p.since_ms),
+                        p.reason
+                    ),
+                    (None, Some(_)) => {
+                        "withheld (see below); events stay on this machine".to_owned()
+                    }
+                    (None, None) if !self.enabled => {
+                        "configured, but telemetry is off: nothing is sent".to_owned()
+                    }
+                    (None, None) => {
+                        "on: batches are sent in the background after commands".to_owned()
+                    }
+                }
+            }
+        };
     }
 
     /// True when `status` should exit 1: the configuration has a problem that touches telemetry

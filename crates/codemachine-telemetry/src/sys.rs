@@ -54,6 +54,7 @@ pub(crate) fn current_uid() -> u32 {
 /// session (`setsid`, so a terminal's hangup or Ctrl-C never reaches it), `nice` 10, and every
 /// inherited descriptor above stderr closed (so it holds no pipe or file of its parent's).
 /// Each step is best effort: a sender that could not lower its priority still sends.
+#[cfg(feature = "forward")]
 pub(crate) fn detach_self() {
     // SAFETY: setsid and setpriority take no pointers; they only fail (harmlessly) when already
     // a group leader or not permitted.

@@ -147,11 +147,44 @@ pub enum TelemetryCommand {
     /// Delete buffered batches: by age, the rejected ones, or all; batches still being written
     /// are kept. Works with telemetry off too.
     Prune(PruneArgs),
+    /// Send every pending batch now, in the foreground (overrides the backoff; waits out a
+    /// server's Retry-After within the timeout; waits for a running sender rather than racing it).
+    ///
+    /// Exit code 1 if anything stays pending.
+    Flush(FlushArgs),
+    /// Test the collector: TLS (certificate subject, issuer, expiry), HTTP status and latency,
+    /// with an empty request that carries no event.
+    ///
+    /// Exit code 1 if a batch sent now would not be delivered.
+    Ping,
+    /// The background sender a command starts (internal: started detached, never by hand).
+    #[command(name = "__send", hide = true)]
+    Send,
     /// The operator's dry run: a representative session under your effective settings, in a
     /// scratch home (deleted afterwards). Shows the log line for a record full of secrets, the
     /// buffered events, and a verdict; exit code 1 if a secret got through or the configuration
     /// has a problem. Nothing is sent anywhere.
     DryRun,
+}
+
+#[derive(Debug, Args)]
+pub struct FlushArgs {
+    /// Give up after this many seconds (default 30); a request under way may finish first.
+    #[arg(long, value_name = "SECS", value_parser = parse_seconds, default_value = "30")]
+    pub timeout: std::time::Duration,
+    /// Move the rejected batches back first and send them too (also lifts a pause after a
+    /// 401/403/404: use it once the endpoint or its credentials are fixed).
+    #[arg(long)]
+    pub rejected: bool,
+}
+
+fn parse_seconds(text: &str) -> Result<std::time::Duration, String> {
+    let secs: u64 = whole(text, "a whole number of seconds, 1 to 86400")?;
+    if (1..=86_400).contains(&secs) {
+        Ok(std::time::Duration::from_secs(secs))
+    } else {
+        Err("expected a whole number of seconds, 1 to 86400".to_owned())
+    }
 }
 
 #[derive(Debug, Args)]

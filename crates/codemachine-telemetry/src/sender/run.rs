@@ -9,7 +9,7 @@
 use std::time::{Duration, Instant};
 
 use super::state::{ForwardState, Pause};
-use crate::forward::{Backoff, BatchReport, Client, ForwardConfig, Verdict, send_batch};
+use crate::forward::{Backoff, BatchReport, Client, ForwardConfig, Verdict, send_batch_before};
 use crate::metrics::spool::outbox::{Batch, BatchLimits, Outbox, Rejection};
 use crate::settings::Settings;
 use crate::settings::forwarding::Forwarding;
@@ -58,6 +58,9 @@ pub enum Stop {
     Done,
     /// Telemetry is off, or forwarding is not configured or cannot be used.
     Off(String),
+    /// Forwarding is withheld: the redaction list was extended and the extension is not
+    /// documented (SPEC §3); events stay local meanwhile.
+    Withheld(String),
     /// Another sender held the lock for the whole wait.
     Busy,
     /// The backoff (or a server's `Retry-After`) says not yet.
@@ -125,6 +128,9 @@ pub fn send_pending(
         Ok(ready) => ready,
         Err(why) => return Ok(SendReport::new(Stop::Off(why))),
     };
+    if let Some(why) = settings.forwarding_withheld() {
+        return Ok(SendReport::new(Stop::Withheld(why)));
+    }
     let Some(outbox) = Outbox::open(&dir, options.lock_wait)? else {
         return Ok(SendReport::new(Stop::Busy));
     };
@@ -270,7 +276,7 @@ impl Run {
             self.outbox.acknowledge(batch)?; // its other lines are safe in torn/
             return Ok(true);
         }
-        let report = send_batch(client, batch.id(), &events);
+        let report = send_batch_before(client, batch.id(), &events, self.deadline);
         self.settle(batch, &events, &report, destination)
     }
 

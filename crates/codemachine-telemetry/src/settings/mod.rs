@@ -241,6 +241,20 @@ impl Settings {
         &self.color
     }
 
+    /// Why forwarding is withheld, if it is: the redaction list was extended (environment or
+    /// config file) and the extension is not documented (`redact.documented`,
+    /// `TELEMETRY_REDACT_DOCUMENTED`). Events are kept locally meanwhile.
+    pub fn forwarding_withheld(&self) -> Option<String> {
+        let extended = !self.redact_keys.value.is_empty() && self.redact_keys.source != Source::Api;
+        (extended && self.redact_documented.value.is_none()).then(|| {
+            format!(
+                "the redaction list was extended ({}) and the extension is not documented: set redact.documented in the config file or {} (a ticket id, a link) to forward",
+                self.redact_keys.value.join(", "),
+                env_vars::TELEMETRY_REDACT_DOCUMENTED
+            )
+        })
+    }
+
     /// Where events go: nowhere (no endpoint), a collector, or nowhere yet (a setting cannot be
     /// used).
     #[cfg(feature = "forward")]

@@ -6,9 +6,11 @@
 //! telemetry is on), a panic included (exit code 101).
 
 mod dry_run;
+mod flush;
 mod inspect;
 mod log;
 mod logs_pretty;
+mod ping;
 mod prune;
 mod record;
 mod status;
@@ -53,7 +55,18 @@ pub fn run(command: Command, settings: &Settings) -> ExitCode {
         timer.exit_code(i32::from(code));
     }
     drop(timer);
+    if name.is_some() {
+        start_sender(settings);
+    }
     ExitCode::from(code)
+}
+
+/// After a host command (its event recorded and its segment closed): a detached sender, if one is
+/// due. Costs nothing when telemetry is off or no endpoint is configured, and never waits.
+fn start_sender(settings: &Settings) {
+    if let Ok(exe) = std::env::current_exe() {
+        codemachine_telemetry::sender::start_detached(settings, &exe, ["telemetry", "__send"]);
+    }
 }
 
 /// Says what in the configuration keeps redaction incomplete or telemetry off against the
@@ -65,7 +78,9 @@ fn tell_problems(settings: &Settings, command: &Command) {
     }
     let reports_itself = matches!(
         command,
-        Command::Telemetry(TelemetryCommand::Status(_) | TelemetryCommand::DryRun)
+        Command::Telemetry(
+            TelemetryCommand::Status(_) | TelemetryCommand::DryRun | TelemetryCommand::Send
+        )
     );
     if reports_itself {
         return;
@@ -84,6 +99,12 @@ fn dispatch(command: Command, settings: &Settings) -> anyhow::Result<u8> {
         Command::Telemetry(TelemetryCommand::Record(args)) => record::run(&args, settings),
         Command::Telemetry(TelemetryCommand::Prune(args)) => prune::run(&args, settings),
         Command::Telemetry(TelemetryCommand::DryRun) => dry_run::run(settings),
+        Command::Telemetry(TelemetryCommand::Flush(args)) => flush::run(&args, settings),
+        Command::Telemetry(TelemetryCommand::Ping) => ping::run(settings),
+        Command::Telemetry(TelemetryCommand::Send) => {
+            codemachine_telemetry::sender::run_detached(settings);
+            Ok(SUCCESS)
+        }
     }
 }
 

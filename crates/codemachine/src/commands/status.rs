@@ -62,6 +62,33 @@ fn write_human(out: &mut impl Write, s: &Status) -> std::io::Result<()> {
     )?;
     write_problems(out, s)?;
     row(out, "Forwarding", &s.forwarding)?;
+    if let Some(endpoint) = &s.endpoint {
+        let protocol = s.protocol.as_deref().unwrap_or("-");
+        more(out, &format!("endpoint {endpoint} ({protocol})"))?;
+    }
+    if let Some(why) = &s.forwarding_withheld {
+        more(out, &format!("withheld: {why}"))?;
+    }
+    if let Some(error) = &s.last_error {
+        more(out, &format!("last error: {error}"))?;
+    }
+    for (label, value) in [
+        ("last delivery", &s.last_success),
+        ("next attempt", &s.next_attempt),
+    ] {
+        if let Some(value) = value {
+            more(out, &format!("{label}: {value}"))?;
+        }
+    }
+    if s.server_rejected_events > 0 {
+        more(
+            out,
+            &format!(
+                "{} dropped by collectors (partial success)",
+                plural(s.server_rejected_events, "event", "events")
+            ),
+        )?;
+    }
     write_buffered(out, s)?;
     write_identity(out, s)?;
     write_redaction(out, s)?;

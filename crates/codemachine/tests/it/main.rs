@@ -3,6 +3,7 @@
 mod disabled;
 mod dry_run;
 mod filesystems;
+mod forwarding;
 mod hostile;
 mod log_cmd;
 mod logs_pretty;

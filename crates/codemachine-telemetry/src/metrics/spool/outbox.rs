@@ -229,23 +229,30 @@ impl Outbox {
         Ok(Some(outbox))
     }
 
-    /// Deletes parts whose origin is still in place: their claim or split never finished, so
-    /// none of them was sent, and the origin will be claimed or split again.
+    /// Deletes parts whose origin is still in place: their claim or replacement never finished,
+    /// so none of them was sent, and the origin will be claimed or sent again.
     fn recover(&self) -> Result<(), ClaimError> {
         for (id, _, path) in batch_files(&self.paths.outbox, BatchState::Outbox, &mut Vec::new()) {
-            let Some((origin, kind)) = id.rsplit_once('-') else {
-                continue;
-            };
-            let origin_dir = match kind.as_bytes().first() {
-                Some(b'p') => &self.paths.spool,
-                Some(b'h') => &self.paths.outbox,
-                _ => continue,
-            };
-            if origin_dir.join(format!("{origin}{BATCH_SUFFIX}")).exists() {
+            if self.origin_in_place(&id) {
                 self.fs.remove(&path).map_err(io_at(&path))?;
             }
         }
         Ok(())
+    }
+
+    /// True when a batch this part was made from is still there: the segment of a claim's part
+    /// (`<id>-p<k>`, in `spool/`), or any batch it is a part of (`<id>.<k>…`, in `outbox/`).
+    fn origin_in_place(&self, id: &str) -> bool {
+        let exists = |dir: &Path, name: &str| dir.join(format!("{name}{BATCH_SUFFIX}")).exists();
+        let mut name = id;
+        while let Some((origin, _)) = name.rsplit_once('.') {
+            if exists(&self.paths.outbox, origin) {
+                return true;
+            }
+            name = origin;
+        }
+        name.rsplit_once("-p")
+            .is_some_and(|(segment, _)| exists(&self.paths.spool, segment))
     }
 
     /// Moves every segment at rest from `spool/` into the outbox, split to `limits` (lines that
