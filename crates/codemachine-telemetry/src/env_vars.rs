@@ -90,6 +90,10 @@ pub const HTTPS_PROXY_LOWER: &str = "https_proxy";
 /// Lower-case form of [`NO_PROXY`], as curl reads it; the upper-case one wins.
 pub const NO_PROXY_LOWER: &str = "no_proxy";
 
+/// A testing hook: the life-cycle step at which this process kills itself with `SIGKILL`
+/// (see [`crate::failpoint`]). Never set it outside tests.
+pub const CODEMACHINE_FAILPOINT: &str = "CODEMACHINE_FAILPOINT";
+
 /// Every variable above: what [`Environment::capture`](crate::settings::Environment::capture)
 /// reads.
 pub const ALL: &[&str] = &[
@@ -130,4 +134,5 @@ pub const ALL: &[&str] = &[
     HTTPS_PROXY_LOWER,
     NO_PROXY,
     NO_PROXY_LOWER,
+    CODEMACHINE_FAILPOINT,
 ];

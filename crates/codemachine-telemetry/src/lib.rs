@@ -49,6 +49,7 @@
 mod diag;
 pub mod env_vars;
 mod error;
+pub mod failpoint;
 #[cfg(feature = "forward")]
 pub mod forward;
 pub mod log;

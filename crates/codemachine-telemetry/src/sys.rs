@@ -79,6 +79,15 @@ pub(crate) fn detach_self() {
     }
 }
 
+/// Kills this process with `SIGKILL` (a crash, for the failpoints): no destructor, no flush.
+pub(crate) fn kill_self() -> ! {
+    // SAFETY: kill and getpid take no pointers.
+    unsafe {
+        libc::kill(libc::getpid(), libc::SIGKILL);
+    }
+    std::process::abort()
+}
+
 /// A signal handler: it may only do async-signal-safe work (an atomic add, say).
 pub(crate) type SignalHandler = extern "C" fn(libc::c_int);
 

@@ -6,10 +6,11 @@
 //! (401/403/404) ends it too, until the destination changes or an operator acts. Nothing is ever
 //! deleted but a batch a collector took (a 2xx).
 
+use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 use super::state::{ForwardState, Pause};
-use crate::forward::{Backoff, BatchReport, Client, ForwardConfig, Verdict, send_batch_before};
+use crate::forward::{Backoff, Client, ForwardConfig, ParsedBatch, Verdict, classify, encode};
 use crate::metrics::spool::outbox::{Batch, BatchLimits, Outbox, Rejection};
 use crate::settings::Settings;
 use crate::settings::forwarding::Forwarding;
@@ -124,6 +125,7 @@ pub fn send_pending(
     progress: Progress<'_>,
 ) -> Result<SendReport, crate::Error> {
     let deadline = Instant::now() + options.budget;
+    crate::failpoint::arm(settings.failpoint());
     let (config, dir) = match ready(settings) {
         Ok(ready) => ready,
         Err(why) => return Ok(SendReport::new(Stop::Off(why))),
@@ -197,12 +199,13 @@ impl Run {
                 return Ok(());
             }
         };
-        for batch in self.outbox.pending() {
+        let mut queue: VecDeque<Batch> = self.outbox.pending().into();
+        while let Some(batch) = queue.pop_front() {
             if Instant::now() >= self.deadline {
                 self.report.stop = Stop::OutOfTime;
                 return Ok(());
             }
-            let go_on = self.send(&client, &batch, &destination)?;
+            let go_on = self.send(&client, &batch, &destination, &mut queue)?;
             progress(&self.report);
             if !go_on {
                 return Ok(());
@@ -258,90 +261,84 @@ impl Run {
         Ok(true)
     }
 
-    /// Sends one batch and moves it by the verdict; returns whether to go on with the next.
+    /// Sends one batch in one request and moves it by the verdict; returns whether to go on.
+    ///
+    /// A batch the collector finds too large (413) is split on disk first (its halves are
+    /// batches of their own, `<id>.0` and `<id>.1`), then the halves are sent: a crash at any
+    /// point can only send a half again under its own key, never under another.
     fn send(
         &mut self,
         client: &Client,
         batch: &Batch,
         destination: &str,
+        queue: &mut VecDeque<Batch>,
     ) -> Result<bool, crate::Error> {
-        let (events, other) = batch.read().map_err(|e| crate::Error::Io {
+        let (lines, other) = batch.read().map_err(|e| crate::Error::Io {
             path: batch.path().to_owned(),
             error: e,
         })?;
-        if !other.is_empty() {
-            self.outbox.set_aside(batch, &other)?;
+        let parsed = ParsedBatch::parse(&lines);
+        let mut aside: Vec<String> = other;
+        aside.extend(parsed.skipped.iter().filter_map(|i| lines.get(*i)).cloned());
+        if !aside.is_empty() {
+            self.outbox.set_aside(batch, &aside)?;
         }
-        if events.is_empty() {
-            self.outbox.acknowledge(batch)?; // its other lines are safe in torn/
+        if parsed.events.is_empty() {
+            self.outbox.acknowledge(batch)?; // its lines are safe in torn/
             return Ok(true);
         }
-        let report = send_batch_before(client, batch.id(), &events, self.deadline);
-        self.settle(batch, &events, &report, destination)
-    }
-
-    fn settle(
-        &mut self,
-        batch: &Batch,
-        events: &[String],
-        report: &BatchReport,
-        destination: &str,
-    ) -> Result<bool, crate::Error> {
+        let body = encode(
+            self.config.protocol(),
+            self.config.compression(),
+            &parsed.events,
+        );
+        let outcome = client.post_before(&body, batch.id(), Some(self.deadline));
         let now = now_millis();
-        let delivered = |v: &Verdict| matches!(v, Verdict::Delivered { .. });
-        if report.parts.iter().all(|p| delivered(&p.verdict)) {
-            self.outbox.acknowledge(batch)?;
-            self.count_delivered(report, now);
-            return Ok(true);
+        match classify(&outcome) {
+            Verdict::Delivered { server_rejected } => {
+                crate::failpoint::hit("send.delivered");
+                self.outbox.acknowledge(batch)?;
+                crate::failpoint::hit("ack.removed");
+                self.report.delivered_batches += 1;
+                self.report.delivered_events += parsed.events.len() as u64;
+                self.report.server_rejected += server_rejected;
+                self.state.succeeded(now, server_rejected);
+                Ok(true)
+            }
+            Verdict::Split if parsed.events.len() > 1 => {
+                let (first, second) = parsed.events.split_at(parsed.events.len() / 2);
+                let lines_of = |part: &[(usize, &str, crate::metrics::Event)]| -> Vec<String> {
+                    part.iter().map(|(_, l, _)| (*l).to_owned()).collect()
+                };
+                let (first, second) = (lines_of(first), lines_of(second));
+                let halves = [
+                    (
+                        format!("{}.0", batch.id()),
+                        first.iter().map(String::as_str).collect(),
+                    ),
+                    (
+                        format!("{}.1", batch.id()),
+                        second.iter().map(String::as_str).collect(),
+                    ),
+                ];
+                let written = self.outbox.replace(batch, &halves)?;
+                for half in written.into_iter().rev() {
+                    queue.push_front(half);
+                }
+                Ok(true)
+            }
+            Verdict::Split => {
+                let reason =
+                    "HTTP 413: a single event is larger than the collector accepts".to_owned();
+                let verdict = Verdict::Rejected {
+                    pause: false,
+                    status: Some(413),
+                    reason,
+                };
+                self.apply(batch, &verdict, destination, now)
+            }
+            verdict => self.apply(batch, &verdict, destination, now),
         }
-        if let [part] = report.parts.as_slice() {
-            return self.apply(batch, &part.verdict, destination, now);
-        }
-        // Split by the collector (413) and settled part by part: each part that was not
-        // delivered becomes a batch of its own, under the key it was sent with, so what was
-        // delivered is never sent again and each part goes where its own verdict says.
-        let undelivered: Vec<(String, Vec<&str>)> = report
-            .parts
-            .iter()
-            .filter(|p| !delivered(&p.verdict))
-            .map(|p| {
-                let lines = p
-                    .lines
-                    .iter()
-                    .filter_map(|i| events.get(*i))
-                    .map(String::as_str);
-                (p.key.clone(), lines.collect())
-            })
-            .collect();
-        let parts = self.outbox.replace(batch, &undelivered)?;
-        if report.parts.iter().any(|p| delivered(&p.verdict)) {
-            self.count_delivered(report, now);
-        }
-        let verdicts = report
-            .parts
-            .iter()
-            .filter(|p| !delivered(&p.verdict))
-            .map(|p| &p.verdict);
-        let mut go_on = true;
-        for (part, verdict) in parts.iter().zip(verdicts) {
-            go_on &= self.apply(part, verdict, destination, now)?;
-        }
-        Ok(go_on)
-    }
-
-    fn count_delivered(&mut self, report: &BatchReport, now: u64) {
-        let server_rejected: u64 = report
-            .parts
-            .iter()
-            .map(|p| match p.verdict {
-                Verdict::Delivered { server_rejected } => server_rejected,
-                _ => 0,
-            })
-            .sum();
-        self.report.delivered_batches += 1;
-        self.report.delivered_events += report.delivered_events() as u64;
-        self.report.server_rejected += server_rejected;
-        self.state.succeeded(now, server_rejected);
     }
 
     /// Moves `batch` by a verdict that is not a delivery; returns whether to go on.
@@ -398,7 +395,7 @@ impl Run {
                 }
                 Ok(true)
             }
-            // `send_batch` resolves splits, and a delivery is handled before.
+            // Splits and deliveries are handled by `send`.
             Verdict::Split | Verdict::Delivered { .. } => Ok(true),
         }
     }

@@ -174,6 +174,7 @@ pub struct Settings {
     color: Setting<ColorChoice>,
     #[cfg(feature = "forward")]
     forward: forwarding::ForwardSettings,
+    failpoint: Option<String>,
     problems: Vec<Problem>,
 }
 
@@ -260,6 +261,11 @@ impl Settings {
     #[cfg(feature = "forward")]
     pub fn forwarding(&self) -> &forwarding::Forwarding {
         self.forward.forwarding()
+    }
+
+    /// The life-cycle step a test armed (`CODEMACHINE_FAILPOINT`), if any.
+    pub fn failpoint(&self) -> Option<&str> {
+        self.failpoint.as_deref()
     }
 
     /// Everything that could not be used.
@@ -600,6 +606,7 @@ impl Resolved<'_> {
             color: self.color(flags),
             #[cfg(feature = "forward")]
             forward: forwarding::ForwardSettings::local(),
+            failpoint: self.env.text(env_vars::CODEMACHINE_FAILPOINT),
             problems: Vec::new(),
         }
     }

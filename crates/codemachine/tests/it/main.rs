@@ -1,5 +1,6 @@
 //! Integration tests running the real `codemachine` binary in a scratch environment.
 
+mod crashes;
 mod disabled;
 mod dry_run;
 mod filesystems;

@@ -38,7 +38,7 @@
 //! | send | read-only | the batch in `outbox/`, sent again next time (same batch id: a duplicate, never a loss) |
 //! | delivered | unlink `outbox/<id>` after a 2xx | the batch, sent again / nothing |
 //! | rejected | reason written (temp file, fsync, rename), then `rename(outbox/<id>, rejected/<id>)` | the batch in `outbox/` (sent again) / set aside |
-//! | partly delivered | the undelivered parts written as `outbox/<id>.<k>` (their keys as sent, fsynced, renamed), then the batch unlinked | batch and parts: the parts are deleted and the batch sent again (its delivered part a duplicate under the same key) |
+//! | too large (413) | both halves written as `outbox/<id>.0` and `<id>.1` (fsynced, renamed), then the batch unlinked; each half is then a batch of its own | batch and halves: the halves are deleted (none was sent yet) and the batch sent again |
 //!
 //! Nothing is deleted before the step it depends on is durable, and nothing is deleted at all
 //! except after a 2xx or by `prune`. Every sending step happens under `state/sender.lock`, so two

@@ -300,6 +300,7 @@ impl Outbox {
             // The common case: the segment is one batch as it is.
             let to = self.paths.outbox.join(format!("{id}{BATCH_SUFFIX}"));
             self.fs.rename(path, &to).map_err(io_at(&to))?;
+            crate::failpoint::hit("claim.renamed");
             self.sync_dirs(&[&self.paths.outbox, &self.paths.spool])?;
             report.batches += 1;
             return Ok(());
@@ -315,6 +316,7 @@ impl Outbox {
             self.write_durably(&self.paths.torn, id, &torn)?;
         }
         self.sync_dirs(&[&self.paths.outbox, &self.paths.torn])?;
+        crate::failpoint::hit("claim.parts-written");
         self.fs.remove(path).map_err(io_at(path))?;
         self.sync_dirs(&[&self.paths.spool])
     }
@@ -380,8 +382,10 @@ impl Outbox {
         ensure_dir(folder).map_err(|e| io_at(folder)(io::Error::other(e)))?;
         let reason = serde_json::to_string(rejection).unwrap_or_default();
         self.write_file_durably(folder, &format!("{}.json", batch.id), &reason)?;
+        crate::failpoint::hit("reject.reason-written");
         let to = folder.join(format!("{}{BATCH_SUFFIX}", batch.id));
         self.fs.rename(&batch.path, &to).map_err(io_at(&to))?;
+        crate::failpoint::hit("reject.moved");
         self.sync_dirs(&[folder, &self.paths.outbox])
     }
 
@@ -436,6 +440,7 @@ impl Outbox {
             });
         }
         self.sync_dirs(&[&self.paths.outbox])?;
+        crate::failpoint::hit("replace.parts-written");
         self.fs.remove(&batch.path).map_err(io_at(&batch.path))?;
         self.sync_dirs(&[&self.paths.outbox])?;
         Ok(written)
@@ -466,6 +471,7 @@ impl Outbox {
                 .map_err(|e| io_at(&self.paths.outbox)(io::Error::other(e)))?;
             let to = self.paths.outbox.join(format!("{id}{BATCH_SUFFIX}"));
             self.fs.rename(&path, &to).map_err(io_at(&to))?;
+            crate::failpoint::hit("requeue.moved");
             let _ = self.fs.remove(&reason_path);
             moved += 1;
         }
