@@ -273,13 +273,17 @@ impl Run {
         destination: &str,
         queue: &mut VecDeque<Batch>,
     ) -> Result<bool, crate::Error> {
-        let (lines, other) = batch.read().map_err(|e| crate::Error::Io {
+        let lines = batch.lines().map_err(|e| crate::Error::Io {
             path: batch.path().to_owned(),
             error: e,
         })?;
         let parsed = ParsedBatch::parse(&lines);
-        let mut aside: Vec<String> = other;
-        aside.extend(parsed.skipped.iter().filter_map(|i| lines.get(*i)).cloned());
+        let aside: Vec<String> = parsed
+            .skipped
+            .iter()
+            .filter_map(|i| lines.get(*i))
+            .cloned()
+            .collect();
         if !aside.is_empty() {
             self.outbox.set_aside(batch, &aside)?;
         }

@@ -110,9 +110,16 @@ pub(crate) fn last_start_ms(state_dir: &Path) -> Option<u64> {
         .ok()
 }
 
-/// Notes that a background sender is being started at `now_ms`.
+/// Notes that a background sender is being started at `now_ms`. Not fsynced: it only spaces
+/// starts out, and a lost note costs one extra start; an fsync would cost every command that
+/// starts a sender milliseconds.
 pub(crate) fn note_start(state_dir: &Path, now_ms: u64) -> std::io::Result<()> {
-    write_atomically(state_dir, STARTED_FILE, now_ms.to_string().as_bytes())
+    write_file(
+        state_dir,
+        STARTED_FILE,
+        now_ms.to_string().as_bytes(),
+        false,
+    )
 }
 
 fn read_bounded(path: &Path) -> Option<String> {
@@ -130,6 +137,11 @@ fn read_bounded(path: &Path) -> Option<String> {
 }
 
 fn write_atomically(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<()> {
+    write_file(dir, name, bytes, true)
+}
+
+/// Writes through a temporary file renamed into place (fsynced first when `durable`).
+fn write_file(dir: &Path, name: &str, bytes: &[u8], durable: bool) -> std::io::Result<()> {
     let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
     let written = OpenOptions::new()
         .write(true)
@@ -140,7 +152,7 @@ fn write_atomically(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<()>
         .open(&tmp)
         .and_then(|mut file| {
             file.write_all(bytes)?;
-            file.sync_all()
+            if durable { file.sync_all() } else { Ok(()) }
         })
         .and_then(|()| std::fs::rename(&tmp, dir.join(name)));
     if written.is_err() {

@@ -145,6 +145,18 @@ impl Batch {
         &self.path
     }
 
+    /// Every line, without newlines, unread as events (the sender classifies them while it
+    /// encodes). A last line without a newline or an over-long line comes cut, as it is not an
+    /// event anyway.
+    pub fn lines(&self) -> io::Result<Vec<String>> {
+        let file = open_batch(&self.path).map_err(io::Error::other)?;
+        let mut lines = Vec::new();
+        read_lines(file, |line, _| {
+            lines.push(String::from_utf8_lossy(line).into_owned())
+        })?;
+        Ok(lines)
+    }
+
     /// The event lines, without newlines. Lines that are not events (the file was damaged
     /// after it was claimed) are returned apart, so the caller can keep them aside.
     pub fn read(&self) -> io::Result<(Vec<String>, Vec<String>)> {
