@@ -325,3 +325,125 @@ fn rotel_accepts_our_protobuf_and_passes_every_record_on_unchanged() {
 fn rotel_accepts_our_json_and_passes_every_record_on_unchanged() {
     through_rotel(Protocol::OtlpJson);
 }
+
+/// nginx, from the machine (`apt-get install nginx-light`; `.ci/test` installs it).
+fn nginx() -> std::path::PathBuf {
+    ["/usr/sbin/nginx", "/usr/bin/nginx"]
+        .iter()
+        .map(std::path::PathBuf::from)
+        .find(|p| p.exists())
+        .unwrap_or_else(|| {
+            panic!("\n!!! nginx is required by the scale-out test: apt-get install nginx-light (.ci/test installs it)\n")
+        })
+}
+
+fn start_rotel(rotel: &Path, collector: &Collector) -> (Daemon, u16) {
+    let dir = tempfile::tempdir().expect("a scratch folder");
+    let (http, grpc) = (free_port(), free_port());
+    let mut command = Command::new(rotel);
+    command
+        .arg("start")
+        .args(["--otlp-http-endpoint", &format!("127.0.0.1:{http}")])
+        .args(["--otlp-grpc-endpoint", &format!("127.0.0.1:{grpc}")])
+        .args(["--exporter", "otlp"])
+        .args(["--otlp-exporter-endpoint", &collector.localhost_url()])
+        .args(["--otlp-exporter-protocol", "http"])
+        .args(["--logs-batch-timeout", "100ms"])
+        .arg("--pid-file")
+        .arg(dir.path().join("rotel.pid"))
+        .arg("--log-file")
+        .arg(dir.path().join("rotel.log"));
+    (Daemon::spawn(command, dir), http)
+}
+
+fn start_nginx(gateways: &[u16]) -> (Daemon, u16, std::path::PathBuf) {
+    let dir = tempfile::tempdir().expect("a scratch folder");
+    let port = free_port();
+    let d = dir.path().display();
+    let servers: String = gateways
+        .iter()
+        .map(|p| format!("server 127.0.0.1:{p} max_fails=0;\n"))
+        .collect();
+    // SAFETY: geteuid has no preconditions.
+    let root = unsafe { libc::geteuid() } == 0;
+    let config = format!(
+        "{user}daemon off;\nworker_processes 1;\npid {d}/nginx.pid;\nerror_log {d}/error.log;\n\
+         events {{ worker_connections 64; }}\n\
+         http {{\n log_format gateways '$upstream_addr $status';\n access_log {d}/access.log gateways;\n\
+         client_body_temp_path {d}/body; proxy_temp_path {d}/proxy; fastcgi_temp_path {d}/fastcgi;\n\
+         uwsgi_temp_path {d}/uwsgi; scgi_temp_path {d}/scgi;\n\
+         upstream gateways {{\n{servers}}}\n\
+         server {{ listen 127.0.0.1:{port}; location / {{ proxy_pass http://gateways; proxy_http_version 1.1; proxy_set_header Connection \"\"; }} }}\n}}\n",
+        user = if root { "user root;\n" } else { "" },
+    );
+    let path = dir.path().join("nginx.conf");
+    std::fs::write(&path, config).expect("write nginx.conf");
+    let access = dir.path().join("access.log");
+    let mut command = Command::new(nginx());
+    command.arg("-c").arg(&path).arg("-p").arg(dir.path());
+    (Daemon::spawn(command, dir), port, access)
+}
+
+/// The scale-out of docs/collector.md, for real: a load balancer (nginx) in front of two
+/// gateways (rotel), our sender sending small batches to the balancer; every event arrives at
+/// the backend once, through either gateway, and both gateways carried traffic.
+#[test]
+fn scale_out_behind_a_load_balancer_delivers_every_event_once() {
+    use codemachine_telemetry::sender::{SendOptions, send_pending};
+    use codemachine_telemetry::settings::Environment;
+    use codemachine_telemetry::{Metrics, Settings};
+
+    let Some(rotel) = binary(RealCollector::Rotel) else {
+        return;
+    };
+    let backend = Collector::plain_http();
+    let (mut first, a) = start_rotel(&rotel, &backend);
+    let (mut second, b) = start_rotel(&rotel, &backend);
+    let (mut balancer, port, access) = start_nginx(&[a, b]);
+    let home = tempfile::tempdir().expect("a home");
+    let settings = Settings::builder()
+        .environment(Environment::from_pairs([
+            ("TELEMETRY_ENDPOINT", format!("http://127.0.0.1:{port}")),
+            ("TELEMETRY_BATCH_MAX_EVENTS", "10".to_owned()),
+        ]))
+        .home(home.path())
+        .telemetry(true)
+        .build();
+    let metrics = Metrics::new(&settings, "1.2.3");
+    for i in 0..100 {
+        metrics.record_feature(&format!("scale.e{i}"), 1).expect("recorded");
+    }
+    drop(metrics);
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        // The gateways may still be starting: the sender keeps what was not taken.
+        let report = send_pending(&settings, SendOptions::flush(Duration::from_secs(10)), &mut |_| {})
+            .expect("the sender ran");
+        if report.pending_batches == 0 && report.rejected_batches == 0 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "not drained: {report:?}\n{}", balancer.output());
+        for daemon in [&mut first, &mut second, &mut balancer] {
+            daemon.assert_running();
+        }
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    let deadline = Instant::now() + PATIENCE;
+    let seen = loop {
+        let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+        for id in backend.record_ids() {
+            *seen.entry(id).or_insert(0) += 1;
+        }
+        if seen.len() >= 100 || Instant::now() > deadline {
+            break seen;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert_eq!(seen.len(), 100, "every event at the backend");
+    assert!(seen.values().all(|n| *n == 1), "each once: {seen:?}");
+    let log = std::fs::read_to_string(&access).unwrap_or_default();
+    for gateway in [a, b] {
+        let through = log.lines().filter(|l| l.contains(&format!(":{gateway} 200"))).count();
+        assert!(through > 0, "gateway {gateway} carried traffic:\n{log}");
+    }
+}
