@@ -1,4 +1,4 @@
-//! A host command-line tool using the logger and local metrics together.
+//! A host command-line tool using the logger, local metrics and forwarding together.
 //!
 //! ```sh
 //! TELEMETRY_ENABLED=1 cargo run -p codemachine-telemetry --example host_cli -- 3
@@ -6,16 +6,36 @@
 //! ```
 //! It runs N steps (first argument, default 3): each step is logged and counted as a feature, the
 //! whole run is timed as one command. With telemetry disabled (the default) it behaves the same
-//! and records nothing.
+//! and records nothing. With `TELEMETRY_ENDPOINT` set, it starts its own executable as a detached
+//! sender when it ends (the hidden argument `--telemetry-sender` is that sender's entry point):
+//! the library never assumes the `codemachine` binary.
 
 use std::process::ExitCode;
 
-use codemachine_telemetry::{Logger, Metrics, fields, install_panic_hook};
+use codemachine_telemetry::sender::{run_detached, start_detached};
+use codemachine_telemetry::{Logger, Metrics, Settings, fields, install_panic_hook};
+
+/// The hidden argument this host's detached sender is started with.
+const SENDER_ARG: &str = "--telemetry-sender";
 
 fn main() -> ExitCode {
-    let log = Logger::from_env("host-cli");
+    let settings = Settings::from_env();
+    if std::env::args().nth(1).as_deref() == Some(SENDER_ARG) {
+        run_detached(&settings);
+        return ExitCode::SUCCESS;
+    }
+    let code = run(&settings);
+    // After the command: a detached sender if one is due. Never waits, never fails the host.
+    if let Ok(exe) = std::env::current_exe() {
+        start_detached(&settings, &exe, [SENDER_ARG]);
+    }
+    code
+}
+
+fn run(settings: &Settings) -> ExitCode {
+    let log = Logger::from_settings(settings, "host-cli");
     install_panic_hook(log.clone());
-    let metrics = Metrics::from_env(env!("CARGO_PKG_VERSION"));
+    let metrics = Metrics::new(settings, env!("CARGO_PKG_VERSION"));
     let mut command = metrics.time_command("host-cli.run");
 
     let steps: u64 = std::env::args()

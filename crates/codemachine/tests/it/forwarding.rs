@@ -415,3 +415,30 @@ fn random_sigkills_during_sends_lose_nothing() {
         "{batch_of:?}"
     );
 }
+
+#[test]
+fn an_embedding_host_wires_its_own_executable_as_the_detached_sender() {
+    let home = tempfile::tempdir().unwrap();
+    let collector = Collector::https();
+    let mut host = Command::new(crate::support::example_host());
+    crate::support::isolate(&mut host, home.path());
+    host.arg("2")
+        .env("TELEMETRY_ENABLED", "1")
+        .env("TELEMETRY_ENDPOINT", collector.url())
+        .env("TELEMETRY_CA_FILE", collector.ca_file());
+    let started = Instant::now();
+    let out = run(host, Vec::<&str>::new());
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(started.elapsed() < Duration::from_secs(3));
+    let requests = collector.wait_for_requests(1, HANG_LIMIT);
+    let names: Vec<String> = requests
+        .iter()
+        .filter_map(|r| r.otlp())
+        .flat_map(test_collector::log_records)
+        .filter_map(|r| test_collector::string_attr(&r.attributes, "codemachine.name"))
+        .collect();
+    assert!(
+        names.contains(&"host-cli.step".to_owned()) && names.contains(&"host-cli.run".to_owned()),
+        "{names:?}"
+    );
+}

@@ -411,18 +411,28 @@ fn scale_out_behind_a_load_balancer_delivers_every_event_once() {
         .build();
     let metrics = Metrics::new(&settings, "1.2.3");
     for i in 0..100 {
-        metrics.record_feature(&format!("scale.e{i}"), 1).expect("recorded");
+        metrics
+            .record_feature(&format!("scale.e{i}"), 1)
+            .expect("recorded");
     }
     drop(metrics);
     let deadline = Instant::now() + PATIENCE;
     loop {
         // The gateways may still be starting: the sender keeps what was not taken.
-        let report = send_pending(&settings, SendOptions::flush(Duration::from_secs(10)), &mut |_| {})
-            .expect("the sender ran");
+        let report = send_pending(
+            &settings,
+            SendOptions::flush(Duration::from_secs(10)),
+            &mut |_| {},
+        )
+        .expect("the sender ran");
         if report.pending_batches == 0 && report.rejected_batches == 0 {
             break;
         }
-        assert!(Instant::now() < deadline, "not drained: {report:?}\n{}", balancer.output());
+        assert!(
+            Instant::now() < deadline,
+            "not drained: {report:?}\n{}",
+            balancer.output()
+        );
         for daemon in [&mut first, &mut second, &mut balancer] {
             daemon.assert_running();
         }
@@ -443,7 +453,10 @@ fn scale_out_behind_a_load_balancer_delivers_every_event_once() {
     assert!(seen.values().all(|n| *n == 1), "each once: {seen:?}");
     let log = std::fs::read_to_string(&access).unwrap_or_default();
     for gateway in [a, b] {
-        let through = log.lines().filter(|l| l.contains(&format!(":{gateway} 200"))).count();
+        let through = log
+            .lines()
+            .filter(|l| l.contains(&format!(":{gateway} 200")))
+            .count();
         assert!(through > 0, "gateway {gateway} carried traffic:\n{log}");
     }
 }
