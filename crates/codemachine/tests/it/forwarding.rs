@@ -442,3 +442,32 @@ fn an_embedding_host_wires_its_own_executable_as_the_detached_sender() {
         "{names:?}"
     );
 }
+
+#[test]
+fn concurrent_flushes_never_upload_a_batch_twice_at_once() {
+    let home = tempfile::tempdir().unwrap();
+    let collector = Collector::https();
+    let names: Vec<String> = (0..12).map(|n| format!("c{n}")).collect();
+    for chunk in names.chunks(3) {
+        let chunk: Vec<&str> = chunk.iter().map(String::as_str).collect();
+        record(home.path(), &collector, &chunk);
+    }
+    // Slow answers keep each sender busy long enough for the others to try.
+    collector.script((0..10).map(|_| Fault::SlowBody { len: 20, delay: Duration::from_millis(10) }));
+    let flushes: Vec<_> = (0..3)
+        .map(|_| {
+            to(home.path(), &collector)
+                .args(["telemetry", "flush", "--timeout", "20"])
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for mut child in flushes {
+        assert!(crate::support::wait_bounded(&mut child).success());
+    }
+    let seen = delivered(&collector);
+    assert_eq!(seen.len(), 12);
+    assert!(seen.values().all(|n| *n == 1), "each event sent once: {seen:?}");
+}
