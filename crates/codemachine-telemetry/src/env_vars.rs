@@ -33,6 +33,10 @@ pub const DO_NOT_TRACK: &str = "DO_NOT_TRACK";
 pub const CODEMACHINE_HOME: &str = "CODEMACHINE_HOME";
 /// `dumb` turns colour off, as terminals without escape sequences need.
 pub const TERM: &str = "TERM";
+/// The login name, which `telemetry audit` looks for in data (personal data).
+pub const USER: &str = "USER";
+/// Read like [`USER`] when that is not set.
+pub const LOGNAME: &str = "LOGNAME";
 /// The user's home folder, under which `.codemachine` lives by default.
 pub const HOME: &str = "HOME";
 /// Cap on the telemetry folder's size, in bytes or with a unit (`64MiB`). Default 64 MiB.
@@ -110,6 +114,8 @@ pub const ALL: &[&str] = &[
     DO_NOT_TRACK,
     CODEMACHINE_HOME,
     HOME,
+    USER,
+    LOGNAME,
     TELEMETRY_MAX_SPOOL_BYTES,
     TELEMETRY_SALT_ROTATION_DAYS,
     TELEMETRY_ENDPOINT,

@@ -46,6 +46,7 @@
 #![deny(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod audit;
 mod diag;
 pub mod env_vars;
 mod error;
@@ -76,7 +77,7 @@ pub use redact::{DEFAULT_REDACT_KEYS, REDACTED, Redactor};
 pub use settings::{ColorChoice, Flags, Setting, Settings, Source};
 
 /// The host name pino puts in every record; empty when it cannot be read.
-pub(crate) fn host_name() -> String {
+pub fn host_name() -> String {
     sys::hostname().unwrap_or_default()
 }
 

@@ -147,6 +147,13 @@ pub enum TelemetryCommand {
     /// Delete buffered batches: by age, the rejected ones, or all; batches still being written
     /// are kept. Works with telemetry off too.
     Prune(PruneArgs),
+    /// Scan the telemetry folder (and the files given, e.g. the LOG_PATH file) for secrets and
+    /// personal data: keys the redaction rule matches, secret shapes, e-mail and IP addresses,
+    /// home-folder paths, your login name, this host's name inside metrics, long random strings.
+    ///
+    /// Each finding is shown with its file, line, kind and an excerpt where it is masked. Exit
+    /// code 0 when clean, 1 on findings (or files that could not be read), 2 on usage errors.
+    Audit(AuditArgs),
     /// Send every pending batch now, in the foreground (overrides the backoff; waits out a
     /// server's Retry-After within the timeout; waits for a running sender rather than racing it).
     ///
@@ -161,10 +168,22 @@ pub enum TelemetryCommand {
     #[command(name = "__send", hide = true)]
     Send,
     /// The operator's dry run: a representative session under your effective settings, in a
-    /// scratch home (deleted afterwards). Shows the log line for a record full of secrets, the
-    /// buffered events, and a verdict; exit code 1 if a secret got through or the configuration
-    /// has a problem. Nothing is sent anywhere.
-    DryRun,
+    /// scratch home (deleted afterwards), nothing sent.
+    ///
+    /// Shows the logs of a session full of secrets (JSON and for people), the buffered events,
+    /// the exact payload that would be forwarded (headers masked), where each piece lives on disk,
+    /// the audit of the session's logs and spool, and a verdict; exit code 1 if a secret got
+    /// through, the audit found something or the configuration has a problem.
+    DryRun(JsonArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// More files to scan (log files); they must exist.
+    pub paths: Vec<PathBuf>,
+    /// Machine-readable output.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

@@ -175,6 +175,7 @@ pub struct Settings {
     #[cfg(feature = "forward")]
     forward: forwarding::ForwardSettings,
     failpoint: Option<String>,
+    login_name: Option<String>,
     problems: Vec<Problem>,
 }
 
@@ -261,6 +262,11 @@ impl Settings {
     #[cfg(feature = "forward")]
     pub fn forwarding(&self) -> &forwarding::Forwarding {
         self.forward.forwarding()
+    }
+
+    /// The user's login name (`USER`, else `LOGNAME`), for the audit to look for.
+    pub fn login_name(&self) -> Option<&str> {
+        self.login_name.as_deref()
     }
 
     /// The life-cycle step a test armed (`CODEMACHINE_FAILPOINT`), if any.
@@ -607,6 +613,11 @@ impl Resolved<'_> {
             #[cfg(feature = "forward")]
             forward: forwarding::ForwardSettings::local(),
             failpoint: self.env.text(env_vars::CODEMACHINE_FAILPOINT),
+            login_name: self
+                .env
+                .text(env_vars::USER)
+                .or_else(|| self.env.text(env_vars::LOGNAME))
+                .map(|n| n.trim().to_owned()),
             problems: Vec::new(),
         }
     }

@@ -5,6 +5,7 @@
 //! filter. Every command outside the `telemetry` namespace records one `command` event (when
 //! telemetry is on), a panic included (exit code 101).
 
+mod audit;
 mod dry_run;
 mod flush;
 mod inspect;
@@ -79,7 +80,7 @@ fn tell_problems(settings: &Settings, command: &Command) {
     let reports_itself = matches!(
         command,
         Command::Telemetry(
-            TelemetryCommand::Status(_) | TelemetryCommand::DryRun | TelemetryCommand::Send
+            TelemetryCommand::Status(_) | TelemetryCommand::DryRun(_) | TelemetryCommand::Send
         )
     );
     if reports_itself {
@@ -98,7 +99,8 @@ fn dispatch(command: Command, settings: &Settings) -> anyhow::Result<u8> {
         Command::Telemetry(TelemetryCommand::Inspect(args)) => inspect::run(&args, settings),
         Command::Telemetry(TelemetryCommand::Record(args)) => record::run(&args, settings),
         Command::Telemetry(TelemetryCommand::Prune(args)) => prune::run(&args, settings),
-        Command::Telemetry(TelemetryCommand::DryRun) => dry_run::run(settings),
+        Command::Telemetry(TelemetryCommand::DryRun(args)) => dry_run::run(&args, settings),
+        Command::Telemetry(TelemetryCommand::Audit(args)) => audit::run(&args, settings),
         Command::Telemetry(TelemetryCommand::Flush(args)) => flush::run(&args, settings),
         Command::Telemetry(TelemetryCommand::Ping) => ping::run(settings),
         Command::Telemetry(TelemetryCommand::Send) => {

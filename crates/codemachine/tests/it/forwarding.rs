@@ -453,7 +453,10 @@ fn concurrent_flushes_never_upload_a_batch_twice_at_once() {
         record(home.path(), &collector, &chunk);
     }
     // Slow answers keep each sender busy long enough for the others to try.
-    collector.script((0..10).map(|_| Fault::SlowBody { len: 20, delay: Duration::from_millis(10) }));
+    collector.script((0..10).map(|_| Fault::SlowBody {
+        len: 20,
+        delay: Duration::from_millis(10),
+    }));
     let flushes: Vec<_> = (0..3)
         .map(|_| {
             to(home.path(), &collector)
@@ -469,5 +472,8 @@ fn concurrent_flushes_never_upload_a_batch_twice_at_once() {
     }
     let seen = delivered(&collector);
     assert_eq!(seen.len(), 12);
-    assert!(seen.values().all(|n| *n == 1), "each event sent once: {seen:?}");
+    assert!(
+        seen.values().all(|n| *n == 1),
+        "each event sent once: {seen:?}"
+    );
 }
