@@ -460,3 +460,102 @@ fn scale_out_behind_a_load_balancer_delivers_every_event_once() {
         assert!(through > 0, "gateway {gateway} carried traffic:\n{log}");
     }
 }
+
+/// The OpenTelemetry Collector configuration of docs/logging.md, as written there.
+fn documented_filelog_config() -> String {
+    let doc = include_str!("../../../../../docs/logging.md");
+    let start = doc
+        .find("<!-- filelog-config:start -->")
+        .expect("the documented configuration");
+    let end = doc.find("<!-- filelog-config:end -->").expect("its end");
+    let block = &doc[start..end];
+    let yaml_start = block.find("```yaml\n").expect("a yaml block") + "```yaml\n".len();
+    let yaml_end = block[yaml_start..].find("```").expect("the block's end") + yaml_start;
+    block[yaml_start..yaml_end].to_owned()
+}
+
+/// Log shipping as docs/logging.md documents it, for real: our logger writes a `LOG_PATH` file,
+/// the OpenTelemetry Collector's `filelog` receiver reads it with the documented configuration
+/// and exports to the test collector, which gets every record with its severity, its time and
+/// `msg` as the body.
+#[test]
+fn the_documented_filelog_configuration_ships_our_log_records() {
+    use codemachine_telemetry::{Destination, FormatChoice, Logger, fields};
+    use test_collector::otlp::logs::v1::SeverityNumber;
+
+    let Some(otelcol) = binary(RealCollector::OtelCollector) else {
+        return;
+    };
+    let collector = Collector::https();
+    let dir = tempfile::tempdir().expect("a scratch folder");
+    let log_path = dir.path().join("app.log");
+    let logger = Logger::builder()
+        .format(FormatChoice::Json)
+        .destination(Destination::Path(log_path.clone()))
+        .build();
+    logger.info_with(fields! { "step" => 1 }, "step completed");
+    logger.warn("disk almost full");
+    logger.error_with(fields! { "code" => 7 }, "upload failed");
+    let written: Vec<serde_json::Value> = std::fs::read_to_string(&log_path)
+        .expect("the log file")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON record"))
+        .collect();
+    let config = documented_filelog_config()
+        .replace(
+            "/var/log/codemachine/app.log",
+            &log_path.display().to_string(),
+        )
+        .replace("https://collector.example:4318", &collector.localhost_url())
+        .replace(
+            "/etc/otelcol/collector-ca.pem",
+            &collector.ca_file().display().to_string(),
+        );
+    let config_path = dir.path().join("otelcol.yaml");
+    std::fs::write(&config_path, config).expect("write the configuration");
+    let mut command = Command::new(otelcol);
+    command.arg("--config").arg(&config_path);
+    let mut daemon = Daemon::spawn(command, dir);
+    let deadline = Instant::now() + PATIENCE;
+    let records = loop {
+        let records: Vec<LogRecord> = collector
+            .requests()
+            .iter()
+            .filter_map(|r| r.otlp())
+            .flat_map(log_records)
+            .cloned()
+            .collect();
+        if records.len() >= 3 || Instant::now() > deadline {
+            break records;
+        }
+        daemon.assert_running();
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert_eq!(
+        records.len(),
+        3,
+        "every record shipped\n{}",
+        daemon.output()
+    );
+    let expected = [
+        (SeverityNumber::Info, "step completed"),
+        (SeverityNumber::Warn, "disk almost full"),
+        (SeverityNumber::Error, "upload failed"),
+    ];
+    for ((record, (severity, body)), line) in records.iter().zip(expected).zip(&written) {
+        assert_eq!(record.severity_number, severity as i32, "{record:?}");
+        let time_ms = line["time"].as_u64().expect("time");
+        assert_eq!(record.time_unix_nano, time_ms * 1_000_000, "{record:?}");
+        let got_body = record.body.as_ref().and_then(|b| match &b.value {
+            Some(test_collector::otlp::common::v1::any_value::Value::StringValue(s)) => {
+                Some(s.as_str())
+            }
+            _ => None,
+        });
+        assert_eq!(got_body, Some(body), "{record:?}");
+        assert_eq!(
+            string_attr(&record.attributes, "service").as_deref(),
+            Some("codemachine")
+        );
+    }
+}
