@@ -28,6 +28,9 @@ pub struct SendOptions {
     /// Move the rejected batches back into the outbox first, and lift a pause (`flush
     /// --rejected`: an operator acts).
     pub requeue_rejected: bool,
+    /// Also send the events held under a `local` consent or policy (`flush --include-local`:
+    /// an operator asks; consent is never retroactive otherwise).
+    pub include_local: bool,
 }
 
 impl SendOptions {
@@ -38,6 +41,7 @@ impl SendOptions {
             lock_wait: Duration::ZERO,
             respect_backoff: true,
             requeue_rejected: false,
+            include_local: false,
         }
     }
 
@@ -48,6 +52,7 @@ impl SendOptions {
             lock_wait: budget,
             respect_backoff: false,
             requeue_rejected: false,
+            include_local: false,
         }
     }
 }
@@ -165,6 +170,7 @@ fn ready(settings: &Settings) -> Result<(ForwardConfig, std::path::PathBuf), Str
         Forwarding::Invalid { .. } => {
             return Err("a forwarding setting cannot be used (see telemetry status)".into());
         }
+        Forwarding::Refused { reason, .. } => return Err(reason.clone()),
     };
     let dir = settings.dir().ok_or("there is no telemetry folder")?;
     Ok((config, dir))
@@ -189,6 +195,9 @@ impl Run {
             max_events: self.config.max_batch_events() as u64,
         };
         self.outbox.claim(limits)?;
+        if options.include_local {
+            self.outbox.claim_held(limits)?;
+        }
         if !self.due(options)? {
             return Ok(());
         }

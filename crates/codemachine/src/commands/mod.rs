@@ -6,6 +6,7 @@
 //! telemetry is on), a panic included (exit code 101).
 
 mod audit;
+mod consent;
 mod dry_run;
 mod flush;
 mod inspect;
@@ -101,6 +102,8 @@ fn dispatch(command: Command, settings: &Settings) -> anyhow::Result<u8> {
         Command::Telemetry(TelemetryCommand::Prune(args)) => prune::run(&args, settings),
         Command::Telemetry(TelemetryCommand::DryRun(args)) => dry_run::run(&args, settings),
         Command::Telemetry(TelemetryCommand::Audit(args)) => audit::run(&args, settings),
+        Command::Telemetry(TelemetryCommand::Enable(args)) => consent::enable(&args, settings),
+        Command::Telemetry(TelemetryCommand::Disable(args)) => consent::disable(&args, settings),
         Command::Telemetry(TelemetryCommand::Flush(args)) => flush::run(&args, settings),
         Command::Telemetry(TelemetryCommand::Ping) => ping::run(settings),
         Command::Telemetry(TelemetryCommand::Send) => {

@@ -1,5 +1,6 @@
 //! Integration tests running the real `codemachine` binary in a scratch environment.
 
+mod consent_policy;
 mod crashes;
 mod disabled;
 mod dry_run;

@@ -193,3 +193,9 @@ pub fn fifo_with_reader(path: &Path) -> std::fs::File {
         .open(path)
         .expect("open the FIFO for reading")
 }
+
+/// True when the tests run as root (CI does): some cases need it.
+pub fn running_as_root() -> bool {
+    // SAFETY: geteuid has no preconditions.
+    unsafe { libc::geteuid() == 0 }
+}
