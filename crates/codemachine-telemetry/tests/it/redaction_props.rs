@@ -28,14 +28,10 @@ const SECRET_WORDS: &[&[&str]] = &[
 const PREFIXES: &[&str] = &["", "db", "client", "x", "aws", "github", "refresh", "user"];
 const LOOK_ALIKES: &[&str] = &[
     "tokenCount",
-    "inputTokens",
-    "max_tokens",
     "tokenizer",
     "passwordHint",
     "token_count",
-    "TOKENS",
     "secretName",
-    "cookies",
     "authorId",
     "apiKeyId",
     "keyId",

@@ -1,0 +1,662 @@
+//! The scrubbing pass: one left-to-right walk over a string's bytes that hands the few bytes able to
+//! start or introduce a secret to the matchers (`providers`, `notation`, `url`, `blocks`).
+//!
+//! The contract every matcher keeps, which makes the whole pass linear in the text's length:
+//! - work that does not end in a redaction is bounded by a small constant (backward key scans
+//!   stop after [`MAX_KEY_BYTES`], body checks look at a bounded window), or is memoised in
+//!   [`Scan::run_end`] / [`Scan::next_of`], whose answers are shared by every position of the same
+//!   run, so a run is read a bounded number of times whatever starts inside it;
+//! - work that ends in a redaction may read as far as it likes, because the walk then resumes
+//!   after the redacted range (a value with no closing quote or bracket is redacted to the end).
+//!
+//! Ranges are widened to character boundaries before they are cut, so no input can make the
+//! pass slice inside a UTF-8 sequence.
+
+use std::borrow::Cow;
+use std::ops::Range;
+
+use super::keys::{KeyRule, KeyVerdict};
+use super::{blocks, cache, notation, providers, url};
+
+/// What replaces a secret.
+pub const REDACTED: &str = "[REDACTED]";
+
+/// A key in text is looked for at most this many bytes before its separator.
+pub(crate) const MAX_KEY_BYTES: usize = 128;
+
+/// Byte sets a run can be made of (token bodies, values, URL parts).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[repr(u8)]
+pub(crate) enum Alpha {
+    /// `[A-Za-z0-9]`
+    Alnum,
+    /// `[A-Za-z0-9_]`
+    Word,
+    /// `[A-Za-z0-9_-]`
+    Dashed,
+    /// `[A-Za-z0-9+/=]`
+    B64,
+    /// `[A-Za-z0-9_.=-]`
+    Dotted,
+    /// `[0-9a-fA-F]`
+    Hex,
+    /// `[A-Z2-7]`
+    UpperB32,
+    /// `[A-Z0-9]`
+    UpperAlnum,
+    /// `[A-Za-z0-9_+/=-]`
+    Slashy,
+    /// Token characters after `Bearer`: `[A-Za-z0-9._~+/=-]`
+    Bearer,
+    /// Anything but ASCII white space.
+    NonSpace,
+}
+
+const ALPHAS: usize = 11;
+
+static ALPHA_TABLE: [[bool; 256]; ALPHAS] = {
+    let mut t = [[false; 256]; ALPHAS];
+    let mut b = 0usize;
+    while b < 256 {
+        let c = b as u8;
+        let alnum = c.is_ascii_alphanumeric();
+        t[Alpha::Alnum as usize][b] = alnum;
+        t[Alpha::Word as usize][b] = alnum || c == b'_';
+        t[Alpha::Dashed as usize][b] = alnum || c == b'_' || c == b'-';
+        t[Alpha::B64 as usize][b] = alnum || c == b'+' || c == b'/' || c == b'=';
+        t[Alpha::Dotted as usize][b] = alnum || matches!(c, b'_' | b'-' | b'.' | b'=');
+        t[Alpha::Hex as usize][b] = c.is_ascii_hexdigit();
+        t[Alpha::UpperB32 as usize][b] = c.is_ascii_uppercase() || matches!(c, b'2'..=b'7');
+        t[Alpha::UpperAlnum as usize][b] = c.is_ascii_uppercase() || c.is_ascii_digit();
+        t[Alpha::Slashy as usize][b] = alnum || matches!(c, b'_' | b'-' | b'+' | b'/' | b'=');
+        t[Alpha::Bearer as usize][b] =
+            alnum || matches!(c, b'.' | b'_' | b'~' | b'+' | b'/' | b'=' | b'-');
+        t[Alpha::NonSpace as usize][b] = !c.is_ascii_whitespace();
+        b += 1;
+    }
+    t
+};
+
+impl Alpha {
+    #[inline]
+    pub(crate) fn has(self, b: u8) -> bool {
+        ALPHA_TABLE[self as usize][usize::from(b)]
+    }
+}
+
+/// Byte sets whose next occurrence is looked up (see [`Scan::next_of`]).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[repr(u8)]
+pub(crate) enum Find {
+    /// ASCII white space.
+    Space,
+    /// `:` or `%` (a colon, maybe percent-encoded).
+    Colon,
+    /// `/`, `?` or `#`: the end of a URL's authority.
+    PathStart,
+    /// Where an unquoted value ends: white space, `;`, `&`, `,`, quotes, closing brackets, `<`,
+    /// `>`, `\` and `%`.
+    ValueEnd,
+    /// `\n` or `\r`, or a `\` that may start a literal `\n`.
+    LineEnd,
+}
+
+const FINDS: usize = 5;
+
+static FIND_TABLE: [[bool; 256]; FINDS] = {
+    let mut t = [[false; 256]; FINDS];
+    let mut b = 0usize;
+    while b < 256 {
+        let c = b as u8;
+        t[Find::Space as usize][b] = c.is_ascii_whitespace();
+        t[Find::Colon as usize][b] = c == b':' || c == b'%';
+        t[Find::PathStart as usize][b] = matches!(c, b'/' | b'?' | b'#');
+        t[Find::ValueEnd as usize][b] = c.is_ascii_whitespace()
+            || matches!(
+                c,
+                b';' | b'&'
+                    | b','
+                    | b'"'
+                    | b'\''
+                    | b'`'
+                    | b')'
+                    | b']'
+                    | b'}'
+                    | b'<'
+                    | b'>'
+                    | b'\\'
+                    | b'%'
+            );
+        t[Find::LineEnd as usize][b] = matches!(c, b'\n' | b'\r' | b'\\');
+        b += 1;
+    }
+    t
+};
+
+/// Bytes the walk stops at: punctuation that starts or separates a shape, and the first bytes of
+/// the prefixes checked at letters (see `providers::starts_at`).
+static INTEREST: [bool; 256] = {
+    let mut t = [false; 256];
+    let punct = b"-.=:/\\%";
+    let mut i = 0;
+    while i < punct.len() {
+        t[punct[i] as usize] = true;
+        i += 1;
+    }
+    let firsts = providers::LETTER_STARTS;
+    let mut j = 0;
+    while j < firsts.len() {
+        t[firsts[j] as usize] = true;
+        j += 1;
+    }
+    t
+};
+
+/// A memo of the last answer for one run or one search: valid for every query in `from..=end`.
+#[derive(Clone, Copy, Default)]
+struct Memo {
+    from: usize,
+    end: usize,
+    valid: bool,
+}
+
+/// The state of one scrubbing pass over `text`.
+pub(crate) struct Scan<'a, 'r> {
+    pub(crate) text: &'a str,
+    pub(crate) bytes: &'a [u8],
+    rule: &'r KeyRule,
+    out: Option<String>,
+    copied: usize,
+    runs: [Memo; ALPHAS],
+    finds: [Memo; FINDS],
+    /// The end of the last non-space run and where its last `@` is (for URLs).
+    pub(crate) last_at: Option<(usize, Option<usize>)>,
+}
+
+/// Returns `text` with every secret it holds replaced by [`REDACTED`]; borrowed when nothing
+/// was replaced.
+pub(crate) fn scrub<'a>(text: &'a str, rule: &KeyRule) -> Cow<'a, str> {
+    let mut scan = Scan::new(text, rule);
+    scan.walk();
+    scan.finish()
+}
+
+impl<'a, 'r> Scan<'a, 'r> {
+    pub(crate) fn new(text: &'a str, rule: &'r KeyRule) -> Self {
+        Scan {
+            text,
+            bytes: text.as_bytes(),
+            rule,
+            out: None,
+            copied: 0,
+            runs: [Memo::default(); ALPHAS],
+            finds: [Memo::default(); FINDS],
+            last_at: None,
+        }
+    }
+
+    fn walk(&mut self) {
+        let bytes = self.bytes;
+        let mut i = 0;
+        while let Some(skip) = bytes
+            .get(i..)
+            .and_then(|rest| rest.iter().position(|b| INTEREST[usize::from(*b)]))
+        {
+            i += skip;
+            let resume = self.at(i);
+            i = resume.map_or(i + 1, |r| r.max(i + 1));
+        }
+    }
+
+    /// Tries every matcher the byte at `i` can start; returns where to resume after a redaction.
+    fn at(&mut self, i: usize) -> Option<usize> {
+        match self.bytes[i] {
+            b'=' | b':' => notation::at_separator(self, i),
+            b'-' => blocks::at_dash(self, i).or_else(|| notation::at_arrow(self, i)),
+            b'.' => providers::jwt(self, i),
+            b'/' | b'\\' => url::at_slashes(self, i),
+            b'%' => url::at_slashes(self, i).or_else(|| notation::at_separator(self, i)),
+            _ => providers::at_letter(self, i),
+        }
+    }
+
+    fn finish(self) -> Cow<'a, str> {
+        match self.out {
+            Some(mut out) => {
+                out.push_str(&self.text[self.copied..]);
+                Cow::Owned(out)
+            }
+            None => Cow::Borrowed(self.text),
+        }
+    }
+
+    /// Replaces `range` (widened to character boundaries, never reaching back into what was
+    /// already replaced) by [`REDACTED`]. A range that already reads `[REDACTED]` is left as it
+    /// is, so scrubbing twice changes nothing.
+    pub(crate) fn redact(&mut self, range: Range<usize>) {
+        let start = floor_boundary(self.text, range.start).max(self.copied);
+        let end = ceil_boundary(self.text, range.end.min(self.bytes.len()));
+        if start >= end || self.text.get(start..end) == Some(REDACTED) {
+            return;
+        }
+        let out = self
+            .out
+            .get_or_insert_with(|| String::with_capacity(self.text.len()));
+        out.push_str(&self.text[self.copied..start]);
+        out.push_str(REDACTED);
+        self.copied = end;
+    }
+
+    /// The rule's verdict on a key found in text (cached; object-key shapes are not looked for).
+    pub(crate) fn verdict(&self, key: &str) -> KeyVerdict {
+        cache::verdict(self.rule.id() << 1, key, || self.rule.judge(key))
+    }
+
+    /// Where the run of `alpha` bytes starting at `from` ends.
+    pub(crate) fn run_end(&mut self, alpha: Alpha, from: usize) -> usize {
+        let memo = &mut self.runs[alpha as usize];
+        if memo.valid && from >= memo.from && from <= memo.end {
+            return memo.end;
+        }
+        let bytes = self.bytes;
+        let mut j = from;
+        while j < bytes.len() && alpha.has(bytes[j]) {
+            if memo.valid && j == memo.from {
+                j = memo.end;
+                break;
+            }
+            j += 1;
+        }
+        *memo = Memo {
+            from,
+            end: j,
+            valid: true,
+        };
+        j
+    }
+
+    /// The position of the next byte of `find` at or after `from` (the text's length if none).
+    pub(crate) fn next_of(&mut self, find: Find, from: usize) -> usize {
+        let memo = &mut self.finds[find as usize];
+        if memo.valid && from >= memo.from && from <= memo.end {
+            return memo.end;
+        }
+        let table = &FIND_TABLE[find as usize];
+        let bytes = self.bytes;
+        let mut j = from;
+        while j < bytes.len() && !table[usize::from(bytes[j])] {
+            if memo.valid && j == memo.from {
+                j = memo.end;
+                break;
+            }
+            j += 1;
+        }
+        *memo = Memo {
+            from,
+            end: j,
+            valid: true,
+        };
+        j
+    }
+}
+
+fn floor_boundary(text: &str, mut i: usize) -> usize {
+    while i > 0 && !text.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+fn ceil_boundary(text: &str, mut i: usize) -> usize {
+    while i < text.len() && !text.is_char_boundary(i) {
+        i += 1;
+    }
+    i
+}
+
+/// True when `bytes[i - 1]` ends an escape sequence: `\n`, `\t` (and the other one-letter
+/// escapes), `\u0022`, `\x22` or `%0A`.
+pub(crate) fn after_escape(bytes: &[u8], i: usize) -> bool {
+    let hex = |r: Range<usize>| bytes[r].iter().all(u8::is_ascii_hexdigit);
+    (i >= 2
+        && bytes[i - 2] == b'\\'
+        && matches!(
+            bytes[i - 1],
+            b'n' | b't' | b'r' | b'b' | b'f' | b'v' | b'0' | b'a' | b'e'
+        ))
+        || (i >= 6 && bytes[i - 6] == b'\\' && matches!(bytes[i - 5], b'u' | b'U') && hex(i - 4..i))
+        || (i >= 4 && bytes[i - 4] == b'\\' && bytes[i - 3] == b'x' && hex(i - 2..i))
+        || (i >= 3 && bytes[i - 3] == b'%' && hex(i - 2..i))
+}
+
+/// True when a shape may start at `i`: at the start, after a byte that is not a letter or digit,
+/// or right after an escape sequence.
+pub(crate) fn starts_here(bytes: &[u8], i: usize) -> bool {
+    i == 0 || !bytes[i - 1].is_ascii_alphanumeric() || after_escape(bytes, i)
+}
+
+/// Like [`starts_here`], and also at a case or digit hump before a capital (`xAKIA…`, `1AKIA…`).
+pub(crate) fn starts_here_or_hump(bytes: &[u8], i: usize) -> bool {
+    starts_here(bytes, i)
+        || (bytes[i].is_ascii_uppercase()
+            && (bytes[i - 1].is_ascii_lowercase() || bytes[i - 1].is_ascii_digit()))
+}
+
+/// True for `true`, `false`, `null` (any case) and values made only of punctuation: they carry
+/// no secret.
+pub(crate) fn is_inert_value(value: &[u8]) -> bool {
+    value
+        .iter()
+        .all(|b| b.is_ascii_punctuation() || b.is_ascii_whitespace())
+        || [
+            &b"true"[..],
+            b"false",
+            b"null",
+            b"none",
+            b"nil",
+            b"undefined",
+        ]
+        .iter()
+        .any(|w| value.eq_ignore_ascii_case(w))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::redact::Redactor;
+
+    fn scrubbed(text: &str) -> String {
+        Redactor::new().scrub(text).into_owned()
+    }
+
+    /// Input and expected output (fake secrets only).
+    const REDACTED_CASES: &[(&str, &str)] = &[
+        (
+            "Authorization: Bearer abc.def-123_XYZ",
+            "Authorization: [REDACTED]",
+        ),
+        (
+            "Authorization: ApiKey k-123 more",
+            "Authorization: [REDACTED]",
+        ),
+        (
+            "Authorization: SSWS 00abcdef\nnext",
+            "Authorization: [REDACTED]\nnext",
+        ),
+        (
+            "Proxy-Authorization:\tBasic dXNlcjpw",
+            "Proxy-Authorization:\t[REDACTED]",
+        ),
+        (
+            "{\"h\":\"Authorization: OAuth xyz\"}",
+            "{\"h\":\"Authorization: [REDACTED]\"}",
+        ),
+        (
+            "sent Bearer\t0123456789abcdef0123",
+            "sent Bearer\t[REDACTED]",
+        ),
+        (
+            "jwt eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U end",
+            "jwt [REDACTED] end",
+        ),
+        ("key sk-proj-abcdefghijklmnop1234 ok", "key [REDACTED] ok"),
+        (
+            "anthropic sk-ant-api03-AAAAAAAAAAAAAAAAAAAA1b",
+            "anthropic [REDACTED]",
+        ),
+        (
+            "gh ghp_0123456789abcdefghijABCDEFGHIJ012345",
+            "gh [REDACTED]",
+        ),
+        (
+            "clone failed\\nghp_0123456789abcdefghijABCDEFGHIJ012345",
+            "clone failed\\n[REDACTED]",
+        ),
+        ("x_ghp_0123456789abcdefghijABCDEFGHIJ012345", "x_[REDACTED]"),
+        (
+            "%22ghp_0123456789abcdefghijABCDEFGHIJ012345%22",
+            "%22[REDACTED]%22",
+        ),
+        ("gl glpat-abcdefghij0123456789", "gl [REDACTED]"),
+        ("aws AKIAIOSFODNN7EXAMPLE.", "aws [REDACTED]."),
+        ("aws\\u0022AKIAIOSFODNN7EXAMPLE", "aws\\u0022[REDACTED]"),
+        ("slack xoxb-1234567890-abcdefghij", "slack [REDACTED]"),
+        (
+            "hook https://hooks.slack.com/services/T0000/B0000/XXXXXXXXXXXXXXXXXXXXXXXX",
+            "hook https://hooks.slack.com/services/[REDACTED]",
+        ),
+        ("stripe sk_live_0123456789abcdef", "stripe [REDACTED]"),
+        ("g AIzaSyA-0123456789abcdefghijklmnopqrstu", "g [REDACTED]"),
+        (
+            "npm npm_0123456789abcdefghijABCDEFGHIJ012345",
+            "npm [REDACTED]",
+        ),
+        (
+            "-----BEGIN RSA PRIVATE KEY-----\nMIIEow\n-----END RSA PRIVATE KEY----- after",
+            "[REDACTED] after",
+        ),
+        ("cut -----BEGIN PRIVATE KEY-----\nMIIEow", "cut [REDACTED]"),
+        (
+            "private_key: -----BEGIN RSA PRIVATE KEY-----\nMIIEow\nAAAA\n-----END RSA PRIVATE KEY-----",
+            "private_key: [REDACTED]",
+        ),
+        (
+            "{\"private_key\":\"-----BEGIN PRIVATE KEY-----\\nMIIE\\n-----END PRIVATE KEY-----\\n\"}",
+            "{\"private_key\":\"[REDACTED]\"}",
+        ),
+        (
+            "db postgres://app:hunter2@db.local/x",
+            "db postgres://app:[REDACTED]@db.local/x",
+        ),
+        (
+            "u https://u:p@ss#w/o?r'd\"@h.example/x y",
+            "u https://u:[REDACTED]@h.example/x y",
+        ),
+        (
+            "esc https:\\/\\/u:hunter2@h\\/x",
+            "esc https:\\/\\/u:[REDACTED]@h\\/x",
+        ),
+        ("rel //u:hunter2@h/x", "rel //u:[REDACTED]@h/x"),
+        (
+            "enc https%3A%2F%2Fu%3Ahunter2%40h%2Fx",
+            "enc https%3A%2F%2Fu%3A[REDACTED]%40h%2Fx",
+        ),
+        (
+            "GET /x?access_token=abc123&page=2",
+            "GET /x?access_token=[REDACTED]&page=2",
+        ),
+        ("login password=hunter2 ok", "login password=[REDACTED] ok"),
+        ("password = hunter2", "password = [REDACTED]"),
+        ("password : hunter2", "password : [REDACTED]"),
+        (
+            "\"password\" : \"hunter2\"",
+            "\"password\" : \"[REDACTED]\"",
+        ),
+        ("{'password': b'hunter2'}", "{'password': b'[REDACTED]'}"),
+        (
+            "{\"password\"=>\"hunter2\"}",
+            "{\"password\"=>\"[REDACTED]\"}",
+        ),
+        ("password => hunter2", "password => [REDACTED]"),
+        (
+            "user[password]=hunter2&x=1",
+            "user[password]=[REDACTED]&x=1",
+        ),
+        ("password[0]=hunter2", "password[0]=[REDACTED]"),
+        (
+            "{\\\"password\\\":\\\"hunter2\\\"}",
+            "{\\\"password\\\":\\\"[REDACTED]\\\"}",
+        ),
+        (
+            "{\"pass\\u0077ord\":\"hunter2\"}",
+            "{\"pass\\u0077ord\":\"[REDACTED]\"}",
+        ),
+        ("{\"token\":[\"v1\",\"v2\"]}", "{\"token\":[REDACTED]}"),
+        (
+            "Driver={x};Server=s;Pwd=hunter2;",
+            "Driver={x};Server=s;Pwd=[REDACTED];",
+        ),
+        ("password := hunter2", "password := [REDACTED]"),
+        ("password <- \"hunter2\"", "password <- \"[REDACTED]\""),
+        ("run --password=s3cret", "run --password=[REDACTED]"),
+        ("\\npwd=hunter2", "\\npwd=[REDACTED]"),
+        (
+            "%0Apassword%3Dhunter2%26x%3D1",
+            "%0Apassword%3D[REDACTED]%26x%3D1",
+        ),
+        (
+            "Cookie: a=1; sessionid=abc",
+            "Cookie: a=[REDACTED]; sessionid=[REDACTED]",
+        ),
+        (
+            "Set-Cookie: sid=abc; Path=/; HttpOnly",
+            "Set-Cookie: sid=[REDACTED]; Path=/; HttpOnly",
+        ),
+        (
+            "DefaultEndpointsProtocol=https;AccountName=a;AccountKey= abc123==;",
+            "DefaultEndpointsProtocol=https;AccountName=a;AccountKey= [REDACTED];",
+        ),
+        (
+            "https://a.blob.core.windows.net/c?sv=2020&sig=abc%2Bdef&se=1",
+            "https://a.blob.core.windows.net/c?sv=2020&sig=[REDACTED]&se=1",
+        ),
+        ("X-Api-Key: 12345", "X-Api-Key: [REDACTED]"),
+        ("token: Bearer abc", "token: [REDACTED]"),
+        ("MYSQL_PWD=/x", "MYSQL_PWD=[REDACTED]"),
+        ("access_tokens: [\"a\"]", "access_tokens: [REDACTED]"),
+        (
+            "PuTTY-User-Key-File-3: ssh-ed25519\nPrivate-Lines: 1\nAAAA\nPrivate-MAC: ab12\nafter",
+            "[REDACTED]\nafter",
+        ),
+        (
+            "t SG.abcdefghijklmnopqrstuv.abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQ x",
+            "t [REDACTED] x",
+        ),
+    ];
+
+    /// Text that must survive byte for byte.
+    const KEPT_TEXT: &[&str] = &[
+        "step completed",
+        "task-force sk-live-abc",
+        "the bearer of bad news",
+        "tokenCount=12 inputTokens: 30 max_tokens=4",
+        "max_tokens: 8192, --field input_tokens=1200, passes: 12",
+        "usage.tokens: {input: 1200, output: 80}",
+        "PWD=/home/alice/proj",
+        "https://example.com/path?q=1",
+        "https://user@example.com",
+        "http://localhost:3000/users?email=a@example.com",
+        "docker://nginx:1.25@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+        "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----",
+        "time 12:34:56, ratio a=b",
+        "eyJ short.one.two",
+        "ASKIA is a name; AKIA too short; ASIAPACIFICREGION2024",
+        "sk-learn-compatible-estimator",
+        "SG.production-cluster-01.internal.example.com",
+        "unexpected token: '}'",
+        "has_password=true secret: false token=null password=***",
+        "id 3f9c2a1e-7b4d-4c8e-9a11-2d5e6f708192 sha 4b825dc642cb6eb9a060e54bf8d69288fbee4904",
+        "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+        "data aGVsbG8gd29ybGQgdGhpcyBpcyBiYXNlNjQ=",
+        "v1.2.3-rc.1 /usr/local/bin/codemachine alice@example.com",
+        "unicode ключ=значение ✓",
+        "a == b, x != y, Foo::bar, c <= d",
+    ];
+
+    #[test]
+    fn scrubs_every_listed_shape() {
+        let wrong: Vec<String> = REDACTED_CASES
+            .iter()
+            .filter(|(input, expected)| {
+                scrubbed(input) != *expected || scrubbed(expected) != *expected
+            })
+            .map(|(input, expected)| {
+                format!("{input}\n  got  {}\n  want {expected}", scrubbed(input))
+            })
+            .collect();
+        assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    }
+
+    #[test]
+    fn leaves_look_alikes_and_prose_alone() {
+        let changed: Vec<String> = KEPT_TEXT
+            .iter()
+            .filter(|t| scrubbed(t) != **t)
+            .map(|t| format!("{t}\n  got {}", scrubbed(t)))
+            .collect();
+        assert!(changed.is_empty(), "{}", changed.join("\n"));
+    }
+
+    #[test]
+    fn borrows_when_nothing_is_found() {
+        assert!(matches!(
+            Redactor::new().scrub("plain text"),
+            Cow::Borrowed(_)
+        ));
+        assert!(matches!(
+            Redactor::new().scrub("password=[REDACTED]"),
+            Cow::Borrowed(_)
+        ));
+    }
+
+    #[test]
+    fn handles_secrets_at_both_ends_and_odd_inputs() {
+        assert_eq!(
+            scrubbed("ghp_0123456789abcdefghijABCDEFGHIJ token=x"),
+            "[REDACTED] token=[REDACTED]"
+        );
+        assert_eq!(scrubbed("password="), "password=");
+        assert_eq!(scrubbed("password=\"unterminated"), "password=\"[REDACTED]");
+        for odd in [
+            "",
+            "\\\\\\",
+            "=",
+            ":",
+            "//",
+            "%",
+            "-----BEGIN",
+            "é=é",
+            "ü//é",
+            "é\\u00e9",
+        ] {
+            assert_eq!(scrubbed(odd), odd);
+        }
+    }
+
+    #[test]
+    fn escapes_are_recognised_before_a_position() {
+        for (text, at) in [
+            ("\\nx", 2),
+            ("\\u0022x", 6),
+            ("%0Ax", 3),
+            ("%3dx", 3),
+            ("\\x22x", 4),
+        ] {
+            assert!(after_escape(text.as_bytes(), at), "{text}");
+            assert!(starts_here(text.as_bytes(), at), "{text}");
+        }
+        assert!(!starts_here(b"ax", 1));
+        assert!(starts_here_or_hump(b"aX", 1) && starts_here_or_hump(b"1X", 1));
+        assert!(!starts_here_or_hump(b"AX", 1));
+    }
+
+    #[test]
+    fn runs_and_searches_are_memoised_and_exact() {
+        let rule = KeyRule::new();
+        let mut scan = Scan::new("abc-def ghi", &rule);
+        assert_eq!(scan.run_end(Alpha::Alnum, 0), 3);
+        assert_eq!(scan.run_end(Alpha::Alnum, 1), 3);
+        assert_eq!(scan.run_end(Alpha::Dashed, 2), 7);
+        assert_eq!(scan.run_end(Alpha::Dashed, 0), 7);
+        assert_eq!(scan.next_of(Find::Space, 0), 7);
+        assert_eq!(scan.next_of(Find::Space, 8), 11);
+    }
+
+    #[test]
+    fn inert_values_are_booleans_nulls_and_punctuation() {
+        for v in ["true", "FALSE", "null", "'}'", "", "--"] {
+            assert!(is_inert_value(v.as_bytes()), "{v}");
+        }
+        assert!(!is_inert_value(b"hunter2"));
+    }
+}
