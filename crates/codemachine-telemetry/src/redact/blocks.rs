@@ -21,8 +21,31 @@ const PUTTY_END: &[u8] = b"Private-MAC:";
 /// A private key block (PEM) or a PuTTY key starting at the `-` at `i`.
 pub(crate) fn at_dash(scan: &mut Scan<'_, '_>, i: usize) -> Option<usize> {
     let range = private_key_block(scan.bytes, i).or_else(|| putty_block(scan.bytes, i))?;
-    scan.redact(range.clone());
-    Some(range.end)
+    Some(scan.redact(range))
+}
+
+/// The end of the last private key block (PEM or PuTTY) that starts inside `range`, or
+/// `range.end` when none does.
+pub(crate) fn end_of_blocks_within(bytes: &[u8], range: Range<usize>) -> usize {
+    let mut end = range.end;
+    let mut at = range.start;
+    while at < end {
+        let Some(dash) = bytes[at..end]
+            .iter()
+            .position(|b| *b == b'-')
+            .map(|d| at + d)
+        else {
+            break;
+        };
+        let block = private_key_block(bytes, dash).or_else(|| putty_block(bytes, dash));
+        if let Some(block) = block {
+            end = end.max(block.end);
+            at = block.end;
+        } else {
+            at = dash + 1;
+        }
+    }
+    end
 }
 
 /// `-----BEGIN <label>-----` at `i` whose label names a private key: the block's range.
@@ -61,21 +84,21 @@ fn putty_block(bytes: &[u8], i: usize) -> Option<Range<usize>> {
         return None;
     }
     let end = match find(&bytes[i..], PUTTY_END) {
-        Some(at) => line_end(bytes, i + at),
+        Some(at) => mac_end(bytes, i + at),
         None => bytes.len(),
     };
     Some(start..end)
 }
 
-/// The end of the line at `from`: a newline, a literal `\n` or `\r`, or a quote.
-fn line_end(bytes: &[u8], from: usize) -> usize {
-    let mut j = from;
-    while j < bytes.len() {
-        match bytes[j] {
-            b'\n' | b'\r' | b'"' => return j,
-            b'\\' if matches!(bytes.get(j + 1), Some(b'n' | b'r')) => return j,
-            _ => j += 1,
-        }
+/// The end of the MAC after `Private-MAC:` at `at` (its hexadecimal run, spaces before it
+/// skipped).
+fn mac_end(bytes: &[u8], at: usize) -> usize {
+    let mut j = at + PUTTY_END.len();
+    while bytes.get(j).is_some_and(|b| *b == b' ' || *b == b'\t') {
+        j += 1;
+    }
+    while bytes.get(j).is_some_and(u8::is_ascii_hexdigit) {
+        j += 1;
     }
     j
 }
@@ -152,7 +175,7 @@ fn block_end(block: Block, line: &[u8]) -> Option<usize> {
                 .map_or(line.len(), |c| at + c + 5);
             Some(close)
         }
-        Block::Putty => find(line, PUTTY_END).map(|at| line_end(line, at)),
+        Block::Putty => find(line, PUTTY_END).map(|at| mac_end(line, at)),
     }
 }
 

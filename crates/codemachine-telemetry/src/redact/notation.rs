@@ -194,7 +194,7 @@ fn decode_escapes(raw: &str) -> Cow<'_, str> {
         let (decoded, used) = match b[i] {
             b'\\' if matches!(b.get(i + 1), Some(b'u' | b'U')) => (hex(i + 2..i + 6), 6),
             b'\\' if b.get(i + 1) == Some(&b'x') => (hex(i + 2..i + 4), 4),
-            b'\\' if b.get(i + 1).is_some() => (Some(u32::from(b' ')), 2),
+            b'\\' if b.get(i + 1).is_some_and(u8::is_ascii) => (Some(u32::from(b' ')), 2),
             b'%' => (hex(i + 1..i + 3), 3),
             _ => (None, 0),
         };
@@ -233,8 +233,7 @@ fn value(
         b'[' | b'{' => bracket_value(scan, p, verdict),
         b'-' if blocks::private_key_block(bytes, p).is_some() => {
             let block = blocks::private_key_block(bytes, p)?;
-            scan.redact(block.clone());
-            Some(block.end)
+            Some(scan.redact(block))
         }
         _ => bare_value(scan, p, verdict, encoded),
     }
@@ -268,11 +267,9 @@ fn quoted_value(scan: &mut Scan<'_, '_>, p: usize, verdict: KeyVerdict) -> Optio
         return None;
     }
     if verdict.is_cookie() {
-        cookie_values(scan, content);
-    } else {
-        scan.redact(content);
+        return Some(cookie_values(scan, content).max(resume));
     }
-    Some(resume)
+    Some(scan.redact(content).max(resume))
 }
 
 /// The end of a quoted string's content and the position after its closing quote (the text's
@@ -311,8 +308,7 @@ fn bracket_value(scan: &mut Scan<'_, '_>, p: usize, verdict: KeyVerdict) -> Opti
     if verdict.is_plural() && group.len() <= MAX_COUNT_GROUP && holds_only_numbers(group) {
         return None;
     }
-    scan.redact(p..end);
-    Some(end)
+    Some(scan.redact(p..end))
 }
 
 /// True when every value in a small bracket group is a number (`{input: 1200, output: 80}`,
@@ -360,12 +356,10 @@ fn bare_value(
         return None;
     }
     if verdict.is_cookie() {
-        cookie_values(scan, p..end);
-        return Some(end);
+        return Some(cookie_values(scan, p..end));
     }
     let end = with_scheme_credentials(scan, p, end, encoded);
-    scan.redact(p..end);
-    Some(end)
+    Some(scan.redact(p..end))
 }
 
 /// True when a secret key's value stays: inert, a count, a working directory.
@@ -390,6 +384,9 @@ fn bare_end(scan: &mut Scan<'_, '_>, p: usize, encoded: bool) -> usize {
                 Some(b'n' | b'r' | b't' | b'"' | b'\'' | b'u' | b'\\')
             ),
             b'%' => encoded && is_encoded_end(&bytes[j..]),
+            // A quote inside a word (`pa'ss`) is part of the value; one that closes a string is
+            // followed by punctuation, space or the end.
+            b'"' | b'\'' | b'`' => !glued_quote(bytes, j),
             _ => true,
         };
         if ends {
@@ -424,12 +421,17 @@ pub(crate) fn header_end(bytes: &[u8], p: usize) -> usize {
                     .position(|b| *b == q || *b == b'\n')
                     .map_or(bytes.len(), |at| j + 1 + at);
             }
-            b'"' | b'\'' => return j,
+            b'"' | b'\'' if !glued_quote(bytes, j) => return j,
             _ => {}
         }
         j += 1;
     }
     bytes.len()
+}
+
+/// A quote with a letter or digit right after it is inside a word, not the end of a string.
+fn glued_quote(bytes: &[u8], j: usize) -> bool {
+    bytes.get(j + 1).is_some_and(u8::is_ascii_alphanumeric)
 }
 
 /// `Basic <credentials>`: a bare value that is only a scheme word takes the next word with it.
@@ -452,35 +454,63 @@ fn with_scheme_credentials(scan: &mut Scan<'_, '_>, p: usize, end: usize, encode
     bare_end(scan, next, encoded)
 }
 
-/// Every cookie's value in `region` (`a=1; b=2`), keeping names and `Set-Cookie` attributes.
-fn cookie_values(scan: &mut Scan<'_, '_>, region: Range<usize>) {
+/// Every cookie's value in `region` (`a=1; b=2`), keeping names and `Set-Cookie` attributes;
+/// returns where the cookie list ends (at the first thing that is not a cookie, so that the walk
+/// goes on over whatever follows on the line).
+fn cookie_values(scan: &mut Scan<'_, '_>, region: Range<usize>) -> usize {
     let bytes = scan.bytes;
-    let mut start = region.start;
-    while start < region.end {
-        let end = bytes[start..region.end]
-            .iter()
-            .position(|b| *b == b';')
-            .map_or(region.end, |at| start + at);
-        let segment = start..end;
-        let lead = bytes[segment.clone()]
-            .iter()
-            .take_while(|b| b.is_ascii_whitespace())
-            .count();
-        let seg = &bytes[start + lead..end];
-        match seg.iter().position(|b| *b == b'=') {
-            Some(eq) => {
-                let name = seg[..eq].trim_ascii();
-                if !is_cookie_attribute(name) {
-                    scan.redact(start + lead + eq + 1..end);
-                }
-            }
-            None if !seg.trim_ascii().is_empty() && !is_cookie_attribute(seg.trim_ascii()) => {
-                scan.redact(start + lead..end);
-            }
-            None => {}
+    let mut j = region.start;
+    let mut resume = region.start;
+    loop {
+        while j < region.end && bytes[j] == b' ' {
+            j += 1;
         }
-        start = end + 1;
+        let name_end = j + bytes[j..region.end]
+            .iter()
+            .take_while(|b| is_cookie_name_byte(**b))
+            .count();
+        if name_end == j {
+            return resume;
+        }
+        let attribute = is_cookie_attribute(&bytes[j..name_end]);
+        let value_start = if bytes.get(name_end) == Some(&b'=') {
+            name_end + 1
+        } else {
+            j
+        };
+        let stop = |b: &u8| {
+            if attribute {
+                *b == b';'
+            } else {
+                is_cookie_value_end(*b)
+            }
+        };
+        let value_end = value_start
+            + bytes[value_start..region.end]
+                .iter()
+                .take_while(|b| !stop(b))
+                .count();
+        resume = if attribute || value_end == value_start {
+            value_end
+        } else {
+            scan.redact(value_start..value_end).max(value_end)
+        };
+        j = resume;
+        if j >= region.end || !matches!(bytes[j], b';' | b',') {
+            return resume;
+        }
+        j += 1;
     }
+}
+
+/// Bytes of a cookie name (an HTTP token).
+fn is_cookie_name_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+}
+
+/// Where a cookie value ends: the next pair, white space, a quote or an escape.
+fn is_cookie_value_end(b: u8) -> bool {
+    matches!(b, b';' | b',' | b'"' | b'\\') || b.is_ascii_whitespace()
 }
 
 fn is_cookie_attribute(name: &[u8]) -> bool {
@@ -504,6 +534,13 @@ mod tests {
         assert_eq!(key("\\npwd").as_deref(), Some(" pwd"));
         assert_eq!(key("%0Apwd").as_deref(), Some("\npwd"));
         assert_eq!(key("  "), None);
+    }
+
+    #[test]
+    fn a_backslash_before_a_wide_character_is_not_an_escape() {
+        // Found by the fuzzer: `n\` then U+FFFD then `=` sliced inside the character.
+        assert_eq!(key_before("n\\\u{FFFD}", 5).as_deref(), Some("n\\\u{FFFD}"));
+        assert_eq!(crate::Redactor::new().scrub("n\\\u{FFFD}="), "n\\\u{FFFD}=");
     }
 
     #[test]

@@ -353,8 +353,7 @@ fn token(scan: &mut Scan<'_, '_>, i: usize, shape: &Shape) -> Option<usize> {
         Check::Random => looks_random(window).then_some(end)?,
         Check::SendGrid => sendgrid(window).map(|n| body_start + n)?,
     };
-    scan.redact(i + shape.keep..end);
-    Some(end)
+    Some(scan.redact(i + shape.keep..end))
 }
 
 fn looks_random(body: &[u8]) -> bool {
@@ -387,8 +386,7 @@ pub(crate) fn jwt(scan: &mut Scan<'_, '_>, i: usize) -> Option<usize> {
         return None;
     }
     let end = scan.run_end(Alpha::Slashy, payload_end + 1);
-    scan.redact(header..end);
-    Some(end)
+    Some(scan.redact(header..end))
 }
 
 /// `Bearer <token>` anywhere in text: the token goes, the scheme stays. The token must look like
@@ -414,8 +412,7 @@ fn bearer(scan: &mut Scan<'_, '_>, i: usize) -> Option<usize> {
     if !looks_like_token {
         return None;
     }
-    scan.redact(start..end);
-    Some(end)
+    Some(scan.redact(start..end))
 }
 
 #[cfg(test)]

@@ -231,13 +231,17 @@ impl<'a, 'r> Scan<'a, 'r> {
     }
 
     /// Replaces `range` (widened to character boundaries, never reaching back into what was
-    /// already replaced) by [`REDACTED`]. A range that already reads `[REDACTED]` is left as it
-    /// is, so scrubbing twice changes nothing.
-    pub(crate) fn redact(&mut self, range: Range<usize>) {
+    /// already replaced, and stretched over any private key block that starts inside it, so that
+    /// no block body is left behind its swallowed header) by [`REDACTED`]; returns where the
+    /// replaced part ends. A range that already reads `[REDACTED]` is left as it is, so scrubbing
+    /// twice changes nothing.
+    pub(crate) fn redact(&mut self, range: Range<usize>) -> usize {
         let start = floor_boundary(self.text, range.start).max(self.copied);
-        let end = ceil_boundary(self.text, range.end.min(self.bytes.len()));
+        let end = range.end.min(self.bytes.len());
+        let end = blocks::end_of_blocks_within(self.bytes, start..end).max(end);
+        let end = ceil_boundary(self.text, end);
         if start >= end || self.text.get(start..end) == Some(REDACTED) {
-            return;
+            return end.max(range.end.min(self.bytes.len()));
         }
         let out = self
             .out
@@ -245,6 +249,7 @@ impl<'a, 'r> Scan<'a, 'r> {
         out.push_str(&self.text[self.copied..start]);
         out.push_str(REDACTED);
         self.copied = end;
+        end
     }
 
     /// The rule's verdict on a key found in text (cached; object-key shapes are not looked for).

@@ -38,8 +38,7 @@ pub(crate) fn at_slashes(scan: &mut Scan<'_, '_>, i: usize) -> Option<usize> {
     {
         return None;
     }
-    scan.redact(password);
-    Some(at)
+    Some(scan.redact(password))
 }
 
 /// The last `@` (or `%40`) in `from..run_end`, memoised per run of non-space bytes.

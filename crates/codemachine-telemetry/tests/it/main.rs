@@ -4,5 +4,6 @@
 
 mod panic_hook;
 mod pretty_fallback;
+mod redaction_gen;
 mod redaction_props;
 mod support;
