@@ -10,7 +10,7 @@ use std::borrow::Cow;
 use std::ops::Range;
 
 use super::Redactor;
-use super::scan::{REDACTED, Scan};
+use super::scan::{REDACTED, Scan, work};
 
 /// How far after `-----BEGIN` the label's closing dashes are looked for.
 const MAX_LABEL: usize = 100;
@@ -35,8 +35,10 @@ pub(crate) fn end_of_blocks_within(bytes: &[u8], range: Range<usize>) -> usize {
             .position(|b| *b == b'-')
             .map(|d| at + d)
         else {
+            work(end - at);
             break;
         };
+        work(dash + 1 - at);
         let block = private_key_block(bytes, dash).or_else(|| putty_block(bytes, dash));
         if let Some(block) = block {
             end = end.max(block.end);
@@ -69,6 +71,7 @@ fn begins_private_key(rest: &[u8]) -> Option<usize> {
         return None;
     }
     let window = &rest[10..rest.len().min(10 + MAX_LABEL)];
+    work(window.len());
     let close = find(window, b"-----")?;
     let label = &window[..close];
     let private = label
@@ -104,6 +107,7 @@ fn mac_end(bytes: &[u8], at: usize) -> usize {
 }
 
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    work(haystack.len());
     haystack.windows(needle.len()).position(|w| w == needle)
 }
 
@@ -192,6 +196,7 @@ fn opens_block(line: &[u8]) -> Option<Block> {
 }
 
 fn last_pem_begin(line: &[u8]) -> Option<usize> {
+    work(line.len());
     (0..line.len())
         .rev()
         .filter(|&i| line[i] == b'-')
@@ -199,6 +204,7 @@ fn last_pem_begin(line: &[u8]) -> Option<usize> {
 }
 
 fn rfind(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    work(haystack.len());
     haystack.windows(needle.len()).rposition(|w| w == needle)
 }
 

@@ -108,6 +108,11 @@ impl KeyVerdict {
     /// True when this (secret) key's string value is one of the kept exceptions: a count held as
     /// digits under a plural key, a path under `pwd`.
     pub(crate) fn keeps_text(self, s: &str) -> bool {
+        self.keeps_bytes(s.as_bytes())
+    }
+
+    /// [`KeyVerdict::keeps_text`] on bytes (a value found in text).
+    pub(crate) fn keeps_bytes(self, s: &[u8]) -> bool {
         (self.plural && is_digit_string(s)) || (self.workdir && is_path(s))
     }
 
@@ -128,13 +133,12 @@ impl KeyVerdict {
 }
 
 /// `1200`, not empty, ASCII digits only.
-fn is_digit_string(s: &str) -> bool {
-    !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())
+fn is_digit_string(s: &[u8]) -> bool {
+    !s.is_empty() && s.iter().all(u8::is_ascii_digit)
 }
 
 /// A working directory: `/…`, `~…` or a drive letter (`C:\…`, `C:/…`).
-fn is_path(s: &str) -> bool {
-    let b = s.as_bytes();
+fn is_path(b: &[u8]) -> bool {
     match b {
         [b'/' | b'~', ..] => true,
         [d, b':', b'\\' | b'/', ..] => d.is_ascii_alphabetic(),
@@ -258,6 +262,7 @@ impl KeyRule {
 
     /// The verdict on `key`, computed (not cached: see `Redactor::key_verdict`).
     pub(crate) fn judge(&self, key: &str) -> KeyVerdict {
+        super::scan::work(4 * key.len() + 16);
         let words = key_words(key);
         let suffixes = words
             .iter()
@@ -460,12 +465,12 @@ mod tests {
     #[test]
     fn paths_and_digit_strings_are_recognised() {
         for path in ["/home/alice", "~/proj", "C:\\Users", "d:/x"] {
-            assert!(is_path(path), "{path}");
+            assert!(is_path(path.as_bytes()), "{path}");
         }
         for not in ["hunter2", "C:", "", "12:/"] {
-            assert!(!is_path(not), "{not}");
+            assert!(!is_path(not.as_bytes()), "{not}");
         }
-        assert!(is_digit_string("1200"));
-        assert!(!is_digit_string("12a") && !is_digit_string(""));
+        assert!(is_digit_string(b"1200"));
+        assert!(!is_digit_string(b"12a") && !is_digit_string(b""));
     }
 }

@@ -22,7 +22,7 @@ use std::ops::Range;
 
 use super::blocks;
 use super::keys::KeyVerdict;
-use super::scan::{Find, MAX_KEY_BYTES, Scan, is_inert_value};
+use super::scan::{Find, MAX_KEY_BYTES, REDACTED, Scan, is_inert_value, work};
 
 /// Keys that name a secret in text only (connection strings and signed URLs), compared
 /// ignoring ASCII case.
@@ -158,17 +158,38 @@ pub(crate) fn key_before(text: &str, end: usize) -> Option<Cow<'_, str>> {
         _ => {
             let mut s = e;
             while s > floor && is_key_byte(bytes[s - 1]) {
+                if bytes[s - 1] == b'%' && encodes_punctuation(&bytes[s..]) {
+                    // `%3D…`, `%22…`: the key starts after the encoded separator.
+                    s = (s + 2).min(e);
+                    break;
+                }
                 s -= 1;
             }
             s..e
         }
     };
+    work(end - region.start);
     let mut start = region.start;
     while start < region.end && !text.is_char_boundary(start) {
         start += 1;
     }
     let raw = text.get(start..region.end).filter(|k| !k.is_empty())?;
     Some(decode_escapes(raw))
+}
+
+/// True when `rest` starts with two hexadecimal digits encoding ASCII punctuation or space.
+fn encodes_punctuation(rest: &[u8]) -> bool {
+    let hex = |b: u8| char::from(b).to_digit(16);
+    match (
+        rest.first().and_then(|b| hex(*b)),
+        rest.get(1).and_then(|b| hex(*b)),
+    ) {
+        (Some(h), Some(l)) => {
+            let c = (h * 16 + l) as u8;
+            c < 0x80 && !c.is_ascii_alphanumeric()
+        }
+        _ => false,
+    }
 }
 
 fn is_key_byte(b: u8) -> bool {
@@ -183,6 +204,7 @@ fn decode_escapes(raw: &str) -> Cow<'_, str> {
         return Cow::Borrowed(raw);
     }
     let b = raw.as_bytes();
+    work(b.len());
     let hex = |r: Range<usize>| {
         raw.get(r)
             .filter(|h| h.bytes().all(|c| c.is_ascii_hexdigit()))
@@ -278,6 +300,7 @@ fn quoted_value(scan: &mut Scan<'_, '_>, p: usize, verdict: KeyVerdict) -> Optio
 fn closing_quote(bytes: &[u8], start: usize, q: u8, k: usize) -> (usize, usize) {
     let mut backslashes = 0;
     for (j, &b) in bytes.iter().enumerate().skip(start) {
+        work(1);
         if b == q && ((k == 0 && backslashes % 2 == 0) || (k > 0 && backslashes == k)) {
             return (if k > 0 { j - k } else { j }, j + 1);
         }
@@ -292,6 +315,7 @@ fn bracket_value(scan: &mut Scan<'_, '_>, p: usize, verdict: KeyVerdict) -> Opti
     let mut depth = 0usize;
     let mut end = bytes.len();
     for (j, &b) in bytes.iter().enumerate().skip(p) {
+        work(1);
         match b {
             b'[' | b'{' => depth += 1,
             b']' | b'}' => {
@@ -314,6 +338,7 @@ fn bracket_value(scan: &mut Scan<'_, '_>, p: usize, verdict: KeyVerdict) -> Opti
 /// True when every value in a small bracket group is a number (`{input: 1200, output: 80}`,
 /// `[1, 2]`); keys before `:` or `=` are names.
 fn holds_only_numbers(group: &[u8]) -> bool {
+    work(group.len());
     let inner = &group[1..group.len().saturating_sub(1).max(1)];
     inner
         .split(|b| matches!(b, b',' | b'[' | b']' | b'{' | b'}'))
@@ -333,11 +358,12 @@ fn is_number(v: &[u8]) -> bool {
         .strip_prefix(b"\"")
         .and_then(|s| s.strip_suffix(b"\""))
         .unwrap_or(v);
+    // The `all` check first: it stops at the first other byte, so a long non-number costs little.
     !v.is_empty()
         && v[0] != b'e'
-        && v.iter().any(u8::is_ascii_digit)
         && v.iter()
             .all(|b| b.is_ascii_digit() || matches!(b, b'-' | b'+' | b'.' | b'e' | b'E'))
+        && v.iter().any(u8::is_ascii_digit)
 }
 
 /// A bare value at `p`.
@@ -347,16 +373,22 @@ fn bare_value(
     verdict: KeyVerdict,
     encoded: bool,
 ) -> Option<usize> {
-    let end = if verdict.is_header() || verdict.is_cookie() {
+    if verdict.is_cookie() {
+        let first = bare_end(scan, p, encoded);
+        if keeps(scan, verdict, &scan.bytes[p..first]) {
+            return None;
+        }
+        // The list is read only as far as it goes (what follows it is walked over as usual).
+        let end = cookie_values(scan, p..scan.bytes.len());
+        return (end > p).then_some(end);
+    }
+    let end = if verdict.is_header() {
         header_end(scan.bytes, p)
     } else {
         bare_end(scan, p, encoded)
     };
     if keeps(scan, verdict, &scan.bytes[p..end]) {
         return None;
-    }
-    if verdict.is_cookie() {
-        return Some(cookie_values(scan, p..end));
     }
     let end = with_scheme_credentials(scan, p, end, encoded);
     Some(scan.redact(p..end))
@@ -367,9 +399,8 @@ fn keeps(scan: &Scan<'_, '_>, verdict: KeyVerdict, value: &[u8]) -> bool {
     if is_inert_value(value) {
         return true;
     }
-    let text = std::str::from_utf8(value).unwrap_or("");
     let _ = scan;
-    verdict.keeps_text(text) || (verdict.is_plural() && is_number(value))
+    verdict.keeps_bytes(value) || (verdict.is_plural() && is_number(value))
 }
 
 /// Where a bare value ends: white space, `;`, `&`, `,`, a quote, a closing bracket, `<`, `>`, an
@@ -387,6 +418,8 @@ fn bare_end(scan: &mut Scan<'_, '_>, p: usize, encoded: bool) -> usize {
             // A quote inside a word (`pa'ss`) is part of the value; one that closes a string is
             // followed by punctuation, space or the end.
             b'"' | b'\'' | b'`' => !glued_quote(bytes, j),
+            // The end of a `[REDACTED]` left by an earlier pass is part of the value.
+            b']' => !bytes[..=j].ends_with(REDACTED.as_bytes()),
             _ => true,
         };
         if ends {
@@ -412,14 +445,17 @@ fn is_encoded_end(rest: &[u8]) -> bool {
 pub(crate) fn header_end(bytes: &[u8], p: usize) -> usize {
     let mut j = p;
     while j < bytes.len() {
+        work(1);
         match bytes[j] {
             b'\n' | b'\r' => return j,
             b'\\' if matches!(bytes.get(j + 1), Some(b'n' | b'r' | b'"' | b'\'')) => return j,
             q @ (b'"' | b'\'') if j > p && bytes[j - 1] == b'=' => {
+                let from = j;
                 j = bytes[j + 1..]
                     .iter()
                     .position(|b| *b == q || *b == b'\n')
                     .map_or(bytes.len(), |at| j + 1 + at);
+                work(j - from);
             }
             b'"' | b'\'' if !glued_quote(bytes, j) => return j,
             _ => {}
@@ -495,6 +531,7 @@ fn cookie_values(scan: &mut Scan<'_, '_>, region: Range<usize>) -> usize {
         } else {
             scan.redact(value_start..value_end).max(value_end)
         };
+        work(resume.saturating_sub(j) + 1);
         j = resume;
         if j >= region.end || !matches!(bytes[j], b';' | b',') {
             return resume;
@@ -532,7 +569,7 @@ mod tests {
         assert_eq!(key("user[password]").as_deref(), Some("user[password]"));
         assert_eq!(key("{\"pass\\u0077ord\"").as_deref(), Some("password"));
         assert_eq!(key("\\npwd").as_deref(), Some(" pwd"));
-        assert_eq!(key("%0Apwd").as_deref(), Some("\npwd"));
+        assert_eq!(key("%0Apwd").as_deref(), Some("pwd"));
         assert_eq!(key("  "), None);
     }
 

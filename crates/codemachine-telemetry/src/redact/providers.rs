@@ -14,7 +14,7 @@
 
 use std::sync::OnceLock;
 
-use super::scan::{Alpha, Scan, starts_here, starts_here_or_hump};
+use super::scan::{Alpha, Scan, starts_here, starts_here_or_hump, work};
 
 /// Where a prefix may start.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -320,6 +320,7 @@ pub(crate) fn at_letter(scan: &mut Scan<'_, '_>, i: usize) -> Option<usize> {
     let (first, count) = index.by_first[usize::from(bytes[i])];
     let candidates = &index.sorted[usize::from(first)..usize::from(first) + usize::from(count)];
     for shape in candidates {
+        work(1);
         let prefix = shape.prefix.as_bytes();
         if prefix.get(1) != Some(&second) || !bytes[i..].starts_with(prefix) {
             continue;
@@ -377,6 +378,7 @@ pub(crate) fn jwt(scan: &mut Scan<'_, '_>, i: usize) -> Option<usize> {
     while start > 0 && Alpha::Dashed.has(bytes[start - 1]) {
         start -= 1;
     }
+    work(2 * (i - start));
     let header = bytes[start..i].windows(3).position(|w| w == b"eyJ")? + start;
     if i - header < 10 || !bytes[i + 1..].starts_with(b"ey") {
         return None;

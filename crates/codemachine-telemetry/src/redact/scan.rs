@@ -152,6 +152,20 @@ static INTEREST: [bool; 256] = {
     t
 };
 
+#[cfg(test)]
+thread_local! {
+    /// Bytes examined by the matchers on this thread (tests only: the linearity test reads it).
+    pub(crate) static WORK: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// Counts `n` bytes examined; compiled to nothing outside tests.
+#[inline(always)]
+pub(crate) fn work(n: usize) {
+    #[cfg(test)]
+    WORK.with(|w| w.set(w.get() + n as u64));
+    let _ = n;
+}
+
 /// A memo of the last answer for one run or one search: valid for every query in `from..=end`.
 #[derive(Clone, Copy, Default)]
 struct Memo {
@@ -203,6 +217,7 @@ impl<'a, 'r> Scan<'a, 'r> {
             .and_then(|rest| rest.iter().position(|b| INTEREST[usize::from(*b)]))
         {
             i += skip;
+            work(skip + 1);
             let resume = self.at(i);
             i = resume.map_or(i + 1, |r| r.max(i + 1));
         }
@@ -238,6 +253,7 @@ impl<'a, 'r> Scan<'a, 'r> {
     pub(crate) fn redact(&mut self, range: Range<usize>) -> usize {
         let start = floor_boundary(self.text, range.start).max(self.copied);
         let end = range.end.min(self.bytes.len());
+        work(end.saturating_sub(start));
         let end = blocks::end_of_blocks_within(self.bytes, start..end).max(end);
         let end = ceil_boundary(self.text, end);
         if start >= end || self.text.get(start..end) == Some(REDACTED) {
@@ -272,6 +288,7 @@ impl<'a, 'r> Scan<'a, 'r> {
             }
             j += 1;
         }
+        work(j - from);
         *memo = Memo {
             from,
             end: j,
@@ -296,6 +313,7 @@ impl<'a, 'r> Scan<'a, 'r> {
             }
             j += 1;
         }
+        work(j - from);
         *memo = Memo {
             from,
             end: j,
@@ -348,11 +366,21 @@ pub(crate) fn starts_here_or_hump(bytes: &[u8], i: usize) -> bool {
 }
 
 /// True for `true`, `false`, `null` (any case) and values made only of punctuation: they carry
-/// no secret.
+/// no secret. `[REDACTED]` counts as punctuation, so that a value left alone because it was
+/// inert is still inert once something inside it was redacted (scrubbing twice changes nothing).
 pub(crate) fn is_inert_value(value: &[u8]) -> bool {
-    value
-        .iter()
-        .all(|b| b.is_ascii_punctuation() || b.is_ascii_whitespace())
+    let mut j = 0;
+    while j < value.len() {
+        if value[j..].starts_with(REDACTED.as_bytes()) {
+            j += REDACTED.len();
+        } else if value[j].is_ascii_punctuation() || value[j].is_ascii_whitespace() {
+            j += 1;
+        } else {
+            break;
+        }
+    }
+    work(j + 1);
+    j == value.len()
         || [
             &b"true"[..],
             b"false",
@@ -612,6 +640,10 @@ mod tests {
         );
         assert_eq!(scrubbed("password="), "password=");
         assert_eq!(scrubbed("password=\"unterminated"), "password=\"[REDACTED]");
+        for crash in ["\u{FFFD}\0%3mnemonic\u{FFFD}%3D:[", "password= //:-@"] {
+            let once = scrubbed(crash);
+            assert_eq!(scrubbed(&once), once, "found by the fuzzer: {crash:?}");
+        }
         for odd in [
             "",
             "\\\\\\",
@@ -625,6 +657,128 @@ mod tests {
             "é\\u00e9",
         ] {
             assert_eq!(scrubbed(odd), odd);
+        }
+    }
+
+    /// Bytes examined to scrub `text`.
+    fn work_for(text: &str) -> u64 {
+        WORK.with(|w| w.set(0));
+        let _ = Redactor::new().scrub(text);
+        WORK.with(|w| w.get())
+    }
+
+    /// Adversarial texts of about `len` bytes: triggers repeated so that a matcher rescanning
+    /// what follows it, or scanning back without a bound, would be quadratic.
+    fn adversarial(len: usize) -> Vec<(String, String)> {
+        let units = [
+            "password=",
+            "password=[",
+            "password=\"",
+            "password='\"",
+            "password={[",
+            "tokens=[1,",
+            "PWD=/",
+            "a://",
+            "//a:b",
+            "//",
+            "@//:",
+            "-----BEGIN RSA PRIVATE KEY-----",
+            "-----BEGIN CERTIFICATE-----",
+            "[",
+            "{",
+            "\"",
+            "\\",
+            "%",
+            "%3D",
+            "%2F%2F",
+            "%3A",
+            "eyJaaaaaaaaaaaa.",
+            "eyJ",
+            "sk-a",
+            "ghp_",
+            "AKIA",
+            "Bearer ",
+            "Authorization: ",
+            "Cookie: a=",
+            "Cookie: ;",
+            "é=",
+            "\"password\":",
+            "\\\"password\\\":\\\"",
+            "ü:",
+            "a-",
+            "=-",
+            "<-",
+            "PuTTY-User-Key-File-",
+            "user[password]=",
+            "p\\u0077:",
+            "password:\"",
+            "x=\"",
+            "\"a\":\"",
+            "https://u:",
+            "a@",
+            "sk-proj-",
+            "glpat-",
+            "Authorization: =\"",
+            "pwd=\"/",
+            "pass\\u0077ord=",
+            "AAAAAAAAAAAAAAAAAAAA.",
+            "'password': b'",
+        ];
+        let mut texts: Vec<(String, String)> = units
+            .iter()
+            .map(|u| {
+                (
+                    format!("{u:?} repeated"),
+                    u.repeat(len / u.len().max(1) + 1),
+                )
+            })
+            .collect();
+        let jwt = format!("eyJ{}.eyJ{}.", "a".repeat(len / 2), "b".repeat(len / 2));
+        texts.push(("a JWT-looking string".into(), jwt));
+        texts.push((
+            "nested brackets".into(),
+            format!("password={}", "[".repeat(len)),
+        ));
+        texts.push(("backslashes".into(), "\\".repeat(len)));
+        texts.push((
+            "spaces after a key".into(),
+            format!("password={} x", " ".repeat(len)),
+        ));
+        texts.push((
+            "a long key".into(),
+            format!("{}password=x", "k".repeat(len)),
+        ));
+        texts.push((
+            "no spaces URL".into(),
+            format!("https://{}", "a:b".repeat(len / 3)),
+        ));
+        texts
+    }
+
+    #[test]
+    fn scrubbing_is_linear_in_the_length_of_the_text() {
+        let (small, large) = (16 * 1024, 128 * 1024);
+        let mut slow = Vec::new();
+        for ((name, short), (_, long)) in adversarial(small).into_iter().zip(adversarial(large)) {
+            let (w_short, w_long) = (work_for(&short), work_for(&long));
+            let per_byte = w_long as f64 / long.len() as f64;
+            let growth = w_long as f64 / w_short.max(1) as f64;
+            let size_growth = long.len() as f64 / short.len() as f64;
+            if per_byte > 64.0 || growth > 1.5 * size_growth {
+                slow.push(format!(
+                    "{name}: {per_byte:.1} per byte, x{growth:.1} for x{size_growth:.1}"
+                ));
+            }
+        }
+        assert!(slow.is_empty(), "{}", slow.join("\n"));
+    }
+
+    #[test]
+    fn a_mebibyte_of_adversarial_text_is_scrubbed_idempotently() {
+        for (name, text) in adversarial(1 << 20).into_iter().step_by(7) {
+            let r = Redactor::new();
+            let once = r.scrub(&text).into_owned();
+            assert_eq!(r.scrub(&once), once, "{name}");
         }
     }
 
@@ -659,7 +813,7 @@ mod tests {
 
     #[test]
     fn inert_values_are_booleans_nulls_and_punctuation() {
-        for v in ["true", "FALSE", "null", "'}'", "", "--"] {
+        for v in ["true", "FALSE", "null", "'}'", "", "--", "//:[REDACTED]@"] {
             assert!(is_inert_value(v.as_bytes()), "{v}");
         }
         assert!(!is_inert_value(b"hunter2"));

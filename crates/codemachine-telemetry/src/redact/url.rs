@@ -7,7 +7,7 @@
 //! (`http://localhost:3000/users?email=a@example.com`), and an `@` starting a container digest
 //! (`nginx:1.25@sha256:…`). A user part holding `/`, `?` or `#` is a path, not a user.
 
-use super::scan::{Find, Scan};
+use super::scan::{Find, Scan, work};
 
 /// The slashes (`//`, `\/\/`, `%2F%2F`) at `i`.
 pub(crate) fn at_slashes(scan: &mut Scan<'_, '_>, i: usize) -> Option<usize> {
@@ -59,6 +59,7 @@ fn last_at(scan: &mut Scan<'_, '_>, from: usize, run_end: usize) -> Option<(usiz
 fn find_last_at(bytes: &[u8], run_end: usize) -> Option<usize> {
     let mut j = run_end;
     while j > 0 && !bytes[j - 1].is_ascii_whitespace() {
+        work(1);
         j -= 1;
         if bytes[j] == b'@' {
             return Some(j);

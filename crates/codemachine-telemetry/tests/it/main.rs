@@ -4,6 +4,7 @@
 
 mod panic_hook;
 mod pretty_fallback;
+mod redaction_corpus;
 mod redaction_gen;
 mod redaction_props;
 mod support;
