@@ -2,8 +2,8 @@
 //!
 //! Every key of every record is judged, and keys repeat from record to record; judging one from
 //! scratch normalises it and scans it for secret shapes, which costs far more than a look-up.
-//! The cache is direct-mapped (one slot per hash, the newest key wins), holds keys of up to
-//! [`MAX_KEY`] bytes, and lives in each thread so that no lock is ever taken. A verdict is a pure
+//! The cache is 4-way set-associative (a key can sit in any of the 4 slots of its set, a new key
+//! replaces them in turn), holds keys of up to [`MAX_KEY`] bytes, and lives in each thread so that no lock is ever taken. A verdict is a pure
 //! function of (rule, key), so a stale slot can only miss, never lie.
 
 use std::cell::RefCell;
@@ -12,26 +12,87 @@ use super::keys::KeyVerdict;
 
 /// Keys longer than this are judged every time (they are rare, and would make slots large).
 const MAX_KEY: usize = 40;
-/// A power of two: the slot is the top bits of the hash.
-const SLOTS: usize = 256;
+/// Sets of [`WAYS`] slots; a power of two (the set is the top bits of the hash).
+const SETS: usize = 64;
+const WAYS: usize = 4;
 
 #[derive(Clone, Copy)]
 struct Slot {
     rule: u64,
-    len: u8,
+    probe: Probe,
     key: [u8; MAX_KEY],
     verdict: KeyVerdict,
 }
 
+/// A key's length and its first and last eight bytes: for keys of up to 16 bytes these alone
+/// tell two keys apart, so most look-ups compare three words and no bytes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct Probe {
+    len: u64,
+    head: u64,
+    tail: u64,
+}
+
+impl Probe {
+    #[inline]
+    fn of(bytes: &[u8]) -> Probe {
+        let n = bytes.len();
+        let load8 = |at: usize| {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(&bytes[at..at + 8]);
+            u64::from_le_bytes(w)
+        };
+        let load4 = |at: usize| {
+            let mut w = [0u8; 4];
+            w.copy_from_slice(&bytes[at..at + 4]);
+            u64::from(u32::from_le_bytes(w))
+        };
+        // Fixed-size loads only (a variable-length copy would call `memcpy`); overlapping reads
+        // of the first and last bytes cover every byte of a key of up to 16 bytes.
+        let (head, tail) = match n {
+            8.. => (load8(0), load8(n - 8)),
+            4..=7 => (load4(0) | load4(n - 4) << 32, 0),
+            _ => (bytes.iter().fold(0u64, |w, b| w << 8 | u64::from(*b)), 0),
+        };
+        Probe {
+            len: n as u64,
+            head,
+            tail,
+        }
+    }
+
+    /// The set: the top bits of a multiplicative hash.
+    #[inline]
+    fn set(&self) -> usize {
+        let x = self.head.wrapping_mul(0x9E37_79B9_7F4A_7C15)
+            ^ self.tail.wrapping_mul(0xC2B2_AE3D_27D4_EB4F)
+            ^ self.len;
+        (x.wrapping_mul(0x1656_67B1_9E37_79F9) >> 58) as usize % SETS
+    }
+}
+
 const EMPTY: Slot = Slot {
     rule: 0,
-    len: 0,
+    probe: Probe {
+        len: 0,
+        head: 0,
+        tail: 0,
+    },
     key: [0; MAX_KEY],
     verdict: KeyVerdict::EMPTY,
 };
 
+/// One set: its slots and which one a new key replaces next.
+#[derive(Clone, Copy)]
+struct Set {
+    slots: [Slot; WAYS],
+    next: usize,
+}
+
 thread_local! {
-    static CACHE: RefCell<[Slot; SLOTS]> = const { RefCell::new([EMPTY; SLOTS]) };
+    static CACHE: RefCell<[Set; SETS]> = const {
+        RefCell::new([Set { slots: [EMPTY; WAYS], next: 0 }; SETS])
+    };
 }
 
 /// The verdict on `key` under rule `rule`, from the cache or from `judge`.
@@ -41,53 +102,49 @@ pub(crate) fn verdict(rule: u64, key: &str, judge: impl FnOnce() -> KeyVerdict) 
     if bytes.len() > MAX_KEY {
         return judge();
     }
-    let at = slot_of(bytes);
-    let hit = CACHE
+    let probe = Probe::of(bytes);
+    match lookup(rule, bytes, probe) {
+        Some(v) => v,
+        None => miss(rule, bytes, probe, judge),
+    }
+}
+
+#[inline]
+fn lookup(rule: u64, bytes: &[u8], probe: Probe) -> Option<KeyVerdict> {
+    CACHE
         .try_with(|c| {
-            c.try_borrow().ok().and_then(|slots| {
-                let s = &slots[at];
-                (s.rule == rule
-                    && usize::from(s.len) == bytes.len()
-                    && s.key[..bytes.len()] == *bytes)
-                    .then_some(s.verdict)
-            })
+            let sets = c.try_borrow().ok()?;
+            sets[probe.set()]
+                .slots
+                .iter()
+                .find(|s| {
+                    s.rule == rule
+                        && s.probe == probe
+                        && (bytes.len() <= 16 || s.key[..bytes.len()] == *bytes)
+                })
+                .map(|s| s.verdict)
         })
         .ok()
-        .flatten();
-    if let Some(v) = hit {
-        return v;
-    }
+        .flatten()
+}
+
+/// Judges a key not in the cache and keeps the verdict (out of line: the hot path is a hit).
+#[cold]
+#[inline(never)]
+fn miss(rule: u64, bytes: &[u8], probe: Probe, judge: impl FnOnce() -> KeyVerdict) -> KeyVerdict {
     let v = judge();
     let _ = CACHE.try_with(|c| {
-        if let Ok(mut slots) = c.try_borrow_mut() {
-            let s = &mut slots[at];
+        if let Ok(mut sets) = c.try_borrow_mut() {
+            let set = &mut sets[probe.set()];
+            let s = &mut set.slots[set.next];
+            set.next = (set.next + 1) % WAYS;
             s.rule = rule;
-            // `bytes.len() <= MAX_KEY` (40), which fits a u8.
-            s.len = bytes.len() as u8;
+            s.probe = probe;
             s.key[..bytes.len()].copy_from_slice(bytes);
             s.verdict = v;
         }
     });
     v
-}
-
-/// A hash of up to 40 bytes from two overlapping 8-byte reads and the length.
-#[inline]
-fn slot_of(bytes: &[u8]) -> usize {
-    let word = |b: &[u8]| {
-        let mut w = [0u8; 8];
-        w[..b.len()].copy_from_slice(b);
-        u64::from_le_bytes(w)
-    };
-    let n = bytes.len();
-    let (head, tail) = if n >= 8 {
-        (word(&bytes[..8]), word(&bytes[n - 8..]))
-    } else {
-        (word(bytes), 0)
-    };
-    let h = (head ^ tail.rotate_left(29) ^ (n as u64)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    // The top bits are the best mixed; SLOTS is 2^8.
-    (h >> 56) as usize % SLOTS
 }
 
 #[cfg(test)]
@@ -118,6 +175,18 @@ mod tests {
     }
 
     #[test]
+    fn keys_sharing_their_ends_are_told_apart() {
+        let a = "prefix_aaaa_middle_one_suffix";
+        let b = "prefix_aaaa_middle_two_suffix";
+        let secret = KeyVerdict::EMPTY.with_shape(true);
+        assert_eq!(verdict(u64::MAX - 2, a, || secret), secret);
+        assert_eq!(
+            verdict(u64::MAX - 2, b, || KeyVerdict::EMPTY),
+            KeyVerdict::EMPTY
+        );
+    }
+
+    #[test]
     fn long_keys_are_never_cached() {
         let long = "k".repeat(MAX_KEY + 1);
         let mut calls = 0;
@@ -131,7 +200,7 @@ mod tests {
     }
 
     #[test]
-    fn the_typical_record_keys_do_not_share_slots() {
+    fn the_typical_record_keys_fit_their_sets() {
         let keys = [
             "command",
             "step",
@@ -145,10 +214,14 @@ mod tests {
             "password",
             "token",
             "msg",
+            "claude",
+            "sessionId",
+            "workflow",
         ];
-        let mut slots: Vec<usize> = keys.iter().map(|k| slot_of(k.as_bytes())).collect();
-        slots.sort_unstable();
-        slots.dedup();
-        assert_eq!(slots.len(), keys.len());
+        let mut per_set = [0; SETS];
+        for k in keys {
+            per_set[Probe::of(k.as_bytes()).set()] += 1;
+        }
+        assert!(per_set.iter().all(|n| *n < WAYS), "{per_set:?}");
     }
 }

@@ -272,7 +272,7 @@ static PAIRS: [u64; 1024] = {
 };
 
 #[inline]
-fn is_start_pair(a: u8, b: u8) -> bool {
+pub(crate) fn is_start_pair(a: u8, b: u8) -> bool {
     let pair = usize::from(a) << 8 | usize::from(b);
     PAIRS[pair / 64] & (1 << (pair % 64)) != 0
 }

@@ -133,24 +133,51 @@ static FIND_TABLE: [[bool; 256]; FINDS] = {
     t
 };
 
-/// Bytes the walk stops at: punctuation that starts or separates a shape, and the first bytes of
-/// the prefixes checked at letters (see `providers::starts_at`).
-static INTEREST: [bool; 256] = {
-    let mut t = [false; 256];
+/// What the walk does at a byte: nothing, stop (punctuation that starts or separates a shape),
+/// or stop if the next byte makes a prefix's first two (a letter or digit, see
+/// `providers::is_start_pair`).
+static INTEREST: [u8; 256] = {
+    let mut t = [NOTHING; 256];
     let punct = b"-.=:/\\%";
     let mut i = 0;
     while i < punct.len() {
-        t[punct[i] as usize] = true;
+        t[punct[i] as usize] = STOP;
         i += 1;
     }
     let firsts = providers::LETTER_STARTS;
     let mut j = 0;
     while j < firsts.len() {
-        t[firsts[j] as usize] = true;
+        t[firsts[j] as usize] = PAIR;
         j += 1;
     }
     t
 };
+const NOTHING: u8 = 0;
+const STOP: u8 = 1;
+const PAIR: u8 = 2;
+
+/// The next position at or after `from` where a matcher may start. Ordinary text costs one
+/// table look-up a byte (two at the first letter of a prefix).
+#[inline]
+fn next_stop(bytes: &[u8], from: usize) -> Option<usize> {
+    let mut i = from;
+    while i < bytes.len() {
+        match INTEREST[usize::from(bytes[i])] {
+            NOTHING => {}
+            STOP => return Some(i),
+            _ => {
+                if bytes
+                    .get(i + 1)
+                    .is_some_and(|next| providers::is_start_pair(bytes[i], *next))
+                {
+                    return Some(i);
+                }
+            }
+        }
+        i += 1;
+    }
+    None
+}
 
 #[cfg(test)]
 thread_local! {
@@ -190,8 +217,13 @@ pub(crate) struct Scan<'a, 'r> {
 /// Returns `text` with every secret it holds replaced by [`REDACTED`]; borrowed when nothing
 /// was replaced.
 pub(crate) fn scrub<'a>(text: &'a str, rule: &KeyRule) -> Cow<'a, str> {
+    // Most strings hold nothing that could start a secret: they cost one pass and no set-up.
+    let Some(first) = next_stop(text.as_bytes(), 0) else {
+        work(text.len());
+        return Cow::Borrowed(text);
+    };
     let mut scan = Scan::new(text, rule);
-    scan.walk();
+    scan.walk(first);
     scan.finish()
 }
 
@@ -209,18 +241,17 @@ impl<'a, 'r> Scan<'a, 'r> {
         }
     }
 
-    fn walk(&mut self) {
+    fn walk(&mut self, first: usize) {
         let bytes = self.bytes;
-        let mut i = 0;
-        while let Some(skip) = bytes
-            .get(i..)
-            .and_then(|rest| rest.iter().position(|b| INTEREST[usize::from(*b)]))
-        {
-            i += skip;
-            work(skip + 1);
+        let mut from = 0;
+        let mut next = Some(first);
+        while let Some(i) = next {
+            work(i + 1 - from);
             let resume = self.at(i);
-            i = resume.map_or(i + 1, |r| r.max(i + 1));
+            from = resume.map_or(i + 1, |r| r.max(i + 1));
+            next = next_stop(bytes, from);
         }
+        work(bytes.len().saturating_sub(from));
     }
 
     /// Tries every matcher the byte at `i` can start; returns where to resume after a redaction.
