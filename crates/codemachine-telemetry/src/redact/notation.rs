@@ -158,6 +158,10 @@ pub(crate) fn key_before(text: &str, end: usize) -> Option<Cow<'_, str>> {
         _ => {
             let mut s = e;
             while s > floor && is_key_byte(bytes[s - 1]) {
+                if bytes[s - 1] == b']' && bytes[..s].ends_with(REDACTED.as_bytes()) {
+                    // What an earlier pass replaced is not part of a key.
+                    break;
+                }
                 if bytes[s - 1] == b'%' && encodes_punctuation(&bytes[s..]) {
                     // `%3D…`, `%22…`: the key starts after the encoded separator.
                     s = (s + 2).min(e);

@@ -671,7 +671,11 @@ mod tests {
         );
         assert_eq!(scrubbed("password="), "password=");
         assert_eq!(scrubbed("password=\"unterminated"), "password=\"[REDACTED]");
-        for crash in ["\u{FFFD}\0%3mnemonic\u{FFFD}%3D:[", "password= //:-@"] {
+        for crash in [
+            "\u{FFFD}\0%3mnemonic\u{FFFD}%3D:[",
+            "password= //:-@",
+            "PWDeyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.=/\u{FFFD}PWD=/\u{FFFD}4\u{1}'",
+        ] {
             let once = scrubbed(crash);
             assert_eq!(scrubbed(&once), once, "found by the fuzzer: {crash:?}");
         }
