@@ -435,6 +435,16 @@ mod tests {
     }
 
     #[test]
+    fn every_provider_is_documented() {
+        let docs = include_str!("../../../../docs/logging.md");
+        for shape in SHAPES {
+            let row = format!("| {} |", shape.provider);
+            assert!(docs.contains(&row), "{} is missing from docs/logging.md", shape.provider);
+            assert!(docs.contains(&format!("`{}…`", shape.prefix)), "{}", shape.prefix);
+        }
+    }
+
+    #[test]
     fn bodies_that_do_not_look_random_are_not_tokens() {
         assert!(looks_random(b"Ab3xYz"));
         assert!(!looks_random(b"learn-compatible-estimator"));
