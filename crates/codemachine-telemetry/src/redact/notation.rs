@@ -339,21 +339,27 @@ fn bracket_value(scan: &mut Scan<'_, '_>, p: usize, verdict: KeyVerdict) -> Opti
     Some(scan.redact(p..end))
 }
 
-/// True when every value in a small bracket group is a number (`{input: 1200, output: 80}`,
-/// `[1, 2]`); keys before `:` or `=` are names.
+/// True when a small, closed, flat bracket group holds only numbers: `[1, 2.5]`, or
+/// `{input: 1200, output: 80}` (names before `:` or `=`, each value a number).
 fn holds_only_numbers(group: &[u8]) -> bool {
     work(group.len());
+    let (Some(open), Some(close)) = (group.first(), group.last()) else {
+        return false;
+    };
+    let closed = matches!((open, close), (b'[', b']') | (b'{', b'}')) && group.len() >= 2;
     let inner = &group[1..group.len().saturating_sub(1).max(1)];
-    inner
-        .split(|b| matches!(b, b',' | b'[' | b']' | b'{' | b'}'))
-        .map(|item| {
-            let value = item
-                .iter()
-                .rposition(|b| matches!(b, b':' | b'='))
-                .map_or(item, |at| &item[at + 1..]);
-            value.trim_ascii()
-        })
-        .all(|v| v.is_empty() || is_number(v))
+    if !closed || inner.iter().any(|b| matches!(b, b'[' | b']' | b'{' | b'}')) {
+        return false;
+    }
+    inner.split(|b| *b == b',').all(|item| {
+        let value = match item.iter().rposition(|b| matches!(b, b':' | b'=')) {
+            Some(at) if *open == b'{' => &item[at + 1..],
+            Some(_) => return false,
+            None if *open == b'[' => item,
+            None => return item.trim_ascii().is_empty() && inner.trim_ascii().is_empty(),
+        };
+        is_number(value.trim_ascii())
+    })
 }
 
 /// `1200`, `-3`, `0.5`, `1e6`, quoted or not.
@@ -603,6 +609,12 @@ mod tests {
         assert!(holds_only_numbers(b"{\"input\":\"1200\"}"));
         assert!(!holds_only_numbers(b"[\"tok\"]"));
         assert!(!holds_only_numbers(b"{a: b}"));
+        assert!(!holds_only_numbers(b"{ 81-----END:{ a"), "not closed");
+        assert!(
+            !holds_only_numbers(b"{a: {b: 1}}"),
+            "nested groups in text are not counts"
+        );
+        assert!(!holds_only_numbers(b"{a:}"));
     }
 
     #[test]

@@ -439,8 +439,16 @@ mod tests {
         let docs = include_str!("../../../../docs/logging.md");
         for shape in SHAPES {
             let row = format!("| {} |", shape.provider);
-            assert!(docs.contains(&row), "{} is missing from docs/logging.md", shape.provider);
-            assert!(docs.contains(&format!("`{}…`", shape.prefix)), "{}", shape.prefix);
+            assert!(
+                docs.contains(&row),
+                "{} is missing from docs/logging.md",
+                shape.provider
+            );
+            assert!(
+                docs.contains(&format!("`{}…`", shape.prefix)),
+                "{}",
+                shape.prefix
+            );
         }
     }
 

@@ -675,6 +675,7 @@ mod tests {
             "\u{FFFD}\0%3mnemonic\u{FFFD}%3D:[",
             "password= //:-@",
             "PWDeyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.=/\u{FFFD}PWD=/\u{FFFD}4\u{1}'",
+            ".max_tokens:{ 81-----END RSCookie:{ a\n\u{FFFD}7ax_tokens:{ 81-----END RSCookie:{ a",
         ] {
             let once = scrubbed(crash);
             assert_eq!(scrubbed(&once), once, "found by the fuzzer: {crash:?}");
@@ -815,6 +816,89 @@ mod tests {
             let once = r.scrub(&text).into_owned();
             assert_eq!(r.scrub(&once), once, "{name}");
         }
+    }
+
+    #[test]
+    fn wide_characters_next_to_every_trigger_never_split_a_character() {
+        let triggers = [
+            "password=",
+            "password: \"",
+            "'password': b'",
+            "\\\"password\\\":\\\"",
+            "pass\\u0077ord=",
+            "%3D",
+            "%2F%2F",
+            "//u:",
+            "https://u:p@",
+            "\\/\\/",
+            "-----BEGIN RSA PRIVATE KEY-----",
+            "PuTTY-User-Key-File-3:",
+            "Private-MAC:",
+            "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.",
+            "ghp_",
+            "AKIA",
+            "sk-",
+            "Bearer ",
+            "Authorization: ",
+            "Cookie: a=",
+            "[",
+            "{",
+            "\\",
+            "%",
+            "\\n",
+            "\\u00",
+            "<-",
+            ":=",
+            "=>",
+            "tokens=",
+            "PWD=",
+        ];
+        let wide = ["é", "€", "😀", "\u{200B}", "\u{FFFD}", "ﬀ"];
+        let r = Redactor::new();
+        for t in triggers {
+            for w in wide {
+                let cuts: Vec<usize> = (0..=t.len()).filter(|c| t.is_char_boundary(*c)).collect();
+                for c in cuts {
+                    for text in [
+                        format!("{w}{}{w}{}{w}", &t[..c], &t[c..]),
+                        format!("{}{w}{w}{w}{}", &t[..c], &t[c..]).repeat(3),
+                    ] {
+                        let once = r.scrub(&text).into_owned();
+                        assert_eq!(r.scrub(&once), once, "{text:?}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn hostile_inputs_of_the_brief_finish_and_stay_idempotent() {
+        let r = Redactor::new();
+        let jwt = format!(
+            "eyJ{}.eyJ{}.{}",
+            "a".repeat(1 << 19),
+            "b".repeat(1 << 19),
+            "c".repeat(64)
+        );
+        for text in [
+            String::new(),
+            "\\".repeat(1 << 20),
+            "[".repeat(100_000),
+            format!("password={}", "[".repeat(100_000)),
+            "password=".repeat(100_000),
+            jwt,
+        ] {
+            WORK.with(|w| w.set(0));
+            let once = r.scrub(&text).into_owned();
+            let work = WORK.with(|w| w.get());
+            assert!(
+                work <= 64 * text.len() as u64 + 64,
+                "{work} for {} bytes",
+                text.len()
+            );
+            assert_eq!(r.scrub(&once), once);
+        }
+        assert_eq!(r.scrub(&"[".repeat(100_000)), "[".repeat(100_000));
     }
 
     #[test]
