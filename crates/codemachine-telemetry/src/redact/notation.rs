@@ -518,6 +518,9 @@ fn cookie_values(scan: &mut Scan<'_, '_>, region: Range<usize>) -> usize {
         if name_end == j {
             return resume;
         }
+        if scan.has_shape(j..name_end) {
+            scan.redact(j..name_end);
+        }
         let attribute = is_cookie_attribute(&bytes[j..name_end]);
         let value_start = if bytes.get(name_end) == Some(&b'=') {
             name_end + 1

@@ -299,6 +299,14 @@ impl<'a, 'r> Scan<'a, 'r> {
         end
     }
 
+    /// True when the text in `range` (which the walk will not visit: a cookie's name, a URL's
+    /// user) holds a secret shape of its own.
+    pub(crate) fn has_shape(&self, range: Range<usize>) -> bool {
+        self.text
+            .get(range)
+            .is_some_and(|part| matches!(scrub(part, self.rule), Cow::Owned(_)))
+    }
+
     /// The rule's verdict on a key found in text (cached; object-key shapes are not looked for).
     pub(crate) fn verdict(&self, key: &str) -> KeyVerdict {
         cache::verdict(self.rule.id() << 1, key, || self.rule.judge(key))
@@ -522,6 +530,14 @@ mod tests {
         ),
         ("rel //u:hunter2@h/x", "rel //u:[REDACTED]@h/x"),
         (
+            "https://ghp_0123456789abcdefghijABCDEFGHIJ012345:x-oauth-basic@github.com/o/r",
+            "https://[REDACTED]:[REDACTED]@github.com/o/r",
+        ),
+        (
+            "Cookie: ghp_0123456789abcdefghijABCDEFGHIJ012345=1",
+            "Cookie: [REDACTED]=[REDACTED]",
+        ),
+        (
             "enc https%3A%2F%2Fu%3Ahunter2%40h%2Fx",
             "enc https%3A%2F%2Fu%3A[REDACTED]%40h%2Fx",
         ),
@@ -676,6 +692,8 @@ mod tests {
             "password= //:-@",
             "PWDeyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.=/\u{FFFD}PWD=/\u{FFFD}4\u{1}'",
             ".max_tokens:{ 81-----END RSCookie:{ a\n\u{FFFD}7ax_tokens:{ 81-----END RSCookie:{ a",
+            "\"\u{FFFD}@\u{FFFD}Cookie: !=1;ghp_0123456789abcdefghijABCDEFGPWD=/23 b[\"",
+            "https://ghp_0123456789abcdefghijABCDEFGHIJ012345:x-oauth-basic@github.com/o/r",
         ] {
             let once = scrubbed(crash);
             assert_eq!(scrubbed(&once), once, "found by the fuzzer: {crash:?}");

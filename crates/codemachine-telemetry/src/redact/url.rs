@@ -38,6 +38,10 @@ pub(crate) fn at_slashes(scan: &mut Scan<'_, '_>, i: usize) -> Option<usize> {
     {
         return None;
     }
+    // The user stays, unless it is a secret itself (`https://ghp_…:x-oauth-basic@github.com`).
+    if scan.has_shape(authority..colon) {
+        scan.redact(authority..colon);
+    }
     Some(scan.redact(password))
 }
 
