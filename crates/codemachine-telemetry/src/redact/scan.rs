@@ -99,9 +99,11 @@ pub(crate) enum Find {
     ValueEnd,
     /// `\n` or `\r`, or a `\` that may start a literal `\n`.
     LineEnd,
+    /// `[`, which may start a `[REDACTED]` left by an earlier pass.
+    OpenBracket,
 }
 
-const FINDS: usize = 5;
+const FINDS: usize = 6;
 
 static FIND_TABLE: [[bool; 256]; FINDS] = {
     let mut t = [[false; 256]; FINDS];
@@ -128,6 +130,7 @@ static FIND_TABLE: [[bool; 256]; FINDS] = {
                     | b'%'
             );
         t[Find::LineEnd as usize][b] = matches!(c, b'\n' | b'\r' | b'\\');
+        t[Find::OpenBracket as usize][b] = c == b'[';
         b += 1;
     }
     t
@@ -694,6 +697,7 @@ mod tests {
             ".max_tokens:{ 81-----END RSCookie:{ a\n\u{FFFD}7ax_tokens:{ 81-----END RSCookie:{ a",
             "\"\u{FFFD}@\u{FFFD}Cookie: !=1;ghp_0123456789abcdefghijABCDEFGPWD=/23 b[\"",
             "https://ghp_0123456789abcdefghijABCDEFGHIJ012345:x-oauth-basic@github.com/o/r",
+            "%2F%2F\u{FFFD}:0\u{1}A33AA/PWD=`0.\u{FFFD}\nPWD=3:/PWD=`0.\u{FFFD}\u{6}@\u{FFFD}:0",
         ] {
             let once = scrubbed(crash);
             assert_eq!(scrubbed(&once), once, "found by the fuzzer: {crash:?}");

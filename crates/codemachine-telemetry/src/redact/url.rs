@@ -6,8 +6,11 @@
 //! passwords: `host:digits` followed by `/`, `?`, `#` or the end is a port
 //! (`http://localhost:3000/users?email=a@example.com`), and an `@` starting a container digest
 //! (`nginx:1.25@sha256:…`). A user part holding `/`, `?` or `#` is a path, not a user.
+//!
+//! A `[REDACTED]` left by an earlier pass ends the URL like white space does: a redaction that
+//! removed a line break must not make a second pass read two runs as one URL.
 
-use super::scan::{Find, Scan, work};
+use super::scan::{Find, REDACTED, Scan, work};
 
 /// The slashes (`//`, `\/\/`, `%2F%2F`) at `i`.
 pub(crate) fn at_slashes(scan: &mut Scan<'_, '_>, i: usize) -> Option<usize> {
@@ -25,7 +28,7 @@ pub(crate) fn at_slashes(scan: &mut Scan<'_, '_>, i: usize) -> Option<usize> {
     } else {
         return None;
     };
-    let run_end = scan.next_of(Find::Space, authority);
+    let run_end = url_end(scan, authority);
     let (at, at_len) = last_at(scan, authority, run_end)?;
     let (colon, colon_len) = first_colon(scan, authority, at)?;
     if scan.next_of(Find::PathStart, authority) < colon {
@@ -45,6 +48,16 @@ pub(crate) fn at_slashes(scan: &mut Scan<'_, '_>, i: usize) -> Option<usize> {
     Some(scan.redact(password))
 }
 
+/// The next white space or `[REDACTED]` at or after `from`.
+fn url_end(scan: &mut Scan<'_, '_>, from: usize) -> usize {
+    let space = scan.next_of(Find::Space, from);
+    let mut bracket = scan.next_of(Find::OpenBracket, from);
+    while bracket < space && !scan.bytes[bracket..].starts_with(REDACTED.as_bytes()) {
+        bracket = scan.next_of(Find::OpenBracket, bracket + 1);
+    }
+    space.min(bracket)
+}
+
 /// The last `@` (or `%40`) in `from..run_end`, memoised per run of non-space bytes.
 fn last_at(scan: &mut Scan<'_, '_>, from: usize, run_end: usize) -> Option<(usize, usize)> {
     let found = match scan.last_at {
@@ -59,10 +72,13 @@ fn last_at(scan: &mut Scan<'_, '_>, from: usize, run_end: usize) -> Option<(usiz
     Some((at, if scan.bytes[at] == b'@' { 1 } else { 3 }))
 }
 
-/// Back from `run_end` to the previous white space: the last `@` or `%40`.
+/// Back from `run_end` to the previous white space or `[REDACTED]`: the last `@` or `%40`.
 fn find_last_at(bytes: &[u8], run_end: usize) -> Option<usize> {
     let mut j = run_end;
-    while j > 0 && !bytes[j - 1].is_ascii_whitespace() {
+    while j > 0
+        && !bytes[j - 1].is_ascii_whitespace()
+        && !(bytes[j - 1] == b']' && bytes[..j].ends_with(REDACTED.as_bytes()))
+    {
         work(1);
         j -= 1;
         if bytes[j] == b'@' {
