@@ -353,13 +353,26 @@ fn holds_only_numbers(group: &[u8]) -> bool {
     }
     inner.split(|b| *b == b',').all(|item| {
         let value = match item.iter().rposition(|b| matches!(b, b':' | b'=')) {
-            Some(at) if *open == b'{' => &item[at + 1..],
+            Some(at) if *open == b'{' && is_plain_name(&item[..at]) => &item[at + 1..],
             Some(_) => return false,
             None if *open == b'[' => item,
             None => return item.trim_ascii().is_empty() && inner.trim_ascii().is_empty(),
         };
         is_number(value.trim_ascii())
     })
+}
+
+/// A name in a count group: letters, digits, `_`, `-`, `.`, maybe quoted.
+fn is_plain_name(name: &[u8]) -> bool {
+    let name = name.trim_ascii();
+    let name = name
+        .strip_prefix(b"\"")
+        .and_then(|n| n.strip_suffix(b"\""))
+        .unwrap_or(name);
+    !name.is_empty()
+        && name
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
 }
 
 /// `1200`, `-3`, `0.5`, `1e6`, quoted or not.
@@ -618,6 +631,10 @@ mod tests {
             "nested groups in text are not counts"
         );
         assert!(!holds_only_numbers(b"{a:}"));
+        assert!(
+            !holds_only_numbers(b"{input Cookie: a=1; b=2 z: 1200}"),
+            "names are plain"
+        );
     }
 
     #[test]

@@ -698,6 +698,7 @@ mod tests {
             "\"\u{FFFD}@\u{FFFD}Cookie: !=1;ghp_0123456789abcdefghijABCDEFGPWD=/23 b[\"",
             "https://ghp_0123456789abcdefghijABCDEFGHIJ012345:x-oauth-basic@github.com/o/r",
             "%2F%2F\u{FFFD}:0\u{1}A33AA/PWD=`0.\u{FFFD}\nPWD=3:/PWD=`0.\u{FFFD}\u{6}@\u{FFFD}:0",
+            "G.ss[\"passwords\u{FFFD}:{input\u{FFFD}Cookie: a=1; b=2\u{FFFD}z\u{FFFD}: 1200}\u{FFFD}PWD",
         ] {
             let once = scrubbed(crash);
             assert_eq!(scrubbed(&once), once, "found by the fuzzer: {crash:?}");
