@@ -142,12 +142,15 @@ pub(crate) fn key_before(text: &str, end: usize) -> Option<Cow<'_, str>> {
     let floor = e.saturating_sub(MAX_KEY_BYTES);
     let region = match bytes.get(e.checked_sub(1)?)? {
         q @ (b'"' | b'\'' | b'`') => {
+            // No length bound here: the scan stops at the previous quote of the same kind, so
+            // the stretches read for different separators never overlap (and a bound would
+            // make the answer depend on how much an earlier pass shortened the text).
             let mut k_end = e - 1;
-            while k_end > floor && bytes[k_end - 1] == b'\\' {
+            while k_end > 0 && bytes[k_end - 1] == b'\\' {
                 k_end -= 1;
             }
             let mut s = k_end;
-            while s > floor && bytes[s - 1] != *q && bytes[s - 1] != b'\n' {
+            while s > 0 && bytes[s - 1] != *q && bytes[s - 1] != b'\n' {
                 s -= 1;
             }
             if s == 0 || bytes[s - 1] != *q {
