@@ -70,14 +70,34 @@ fn begins_private_key(rest: &[u8]) -> Option<usize> {
     if !begin.eq_ignore_ascii_case(b"-----BEGIN") {
         return None;
     }
-    let window = &rest[10..rest.len().min(10 + MAX_LABEL)];
-    work(window.len());
-    let close = find(window, b"-----")?;
-    let label = &window[..close];
+    // The label runs to the next `-----` on its line, whatever its length: a later `-----BEGIN`
+    // ends the search, so the stretches read for different blocks never overlap (and a length
+    // bound would make the answer depend on how much an earlier pass shortened the label).
+    let close = label_end(&rest[10..])?;
+    let label = &rest[10..10 + close];
     let private = label
         .windows(11)
         .any(|w| w.eq_ignore_ascii_case(b"PRIVATE KEY"));
     private.then_some(10 + close + 5)
+}
+
+/// Where the `-----` closing a label is; `None` when something that cannot be in a label (only
+/// letters, digits, spaces, `_` and `-`: `RSA PRIVATE KEY`, `PGP PRIVATE KEY BLOCK`) comes first.
+fn label_end(rest: &[u8]) -> Option<usize> {
+    let mut j = 0;
+    while j < rest.len() {
+        match rest[j] {
+            b'-' if rest[j..].starts_with(b"-----") => {
+                work(j + 1);
+                return Some(j);
+            }
+            b if b.is_ascii_alphanumeric() || matches!(b, b' ' | b'_' | b'-') => {}
+            _ => break,
+        }
+        j += 1;
+    }
+    work(j + 1);
+    None
 }
 
 /// `PuTTY-User-Key-File-N:` whose `-` after `PuTTY` is at `i`, through the `Private-MAC:` line.

@@ -699,6 +699,7 @@ mod tests {
             "https://ghp_0123456789abcdefghijABCDEFGHIJ012345:x-oauth-basic@github.com/o/r",
             "%2F%2F\u{FFFD}:0\u{1}A33AA/PWD=`0.\u{FFFD}\nPWD=3:/PWD=`0.\u{FFFD}\u{6}@\u{FFFD}:0",
             "G.ss[\"passwords\u{FFFD}:{input\u{FFFD}Cookie: a=1; b=2\u{FFFD}z\u{FFFD}: 1200}\u{FFFD}PWD",
+            "\"-----BEGIN  PRIVATE \u{0}\u{0}max_tokens: 8192\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}KEY-----RSA PRIVATE KEY-----",
             "\\\u{0}1\"maX3eyJhbGciOiJGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjV0NTY3ODkwIn0.33333333IUzI1NiJ9.eyJzdWIiOiIxMjV0NTY3ODkwIn0.3333333333\u{0}\u{0}333_tokens: 8192\\\"=\u{FFFD}",
         ] {
             let once = scrubbed(crash);
