@@ -19,6 +19,8 @@ mod keys;
 mod notation;
 mod providers;
 mod scan;
+#[cfg(test)]
+mod scrub_tests;
 mod structure;
 mod url;
 
