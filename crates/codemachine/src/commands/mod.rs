@@ -6,6 +6,7 @@
 //! telemetry is on), a panic included (exit code 101).
 
 mod audit;
+mod bounded_lines;
 mod consent;
 mod dry_run;
 mod flush;
