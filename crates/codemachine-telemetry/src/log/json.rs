@@ -310,12 +310,23 @@ pub(crate) fn same_key(a: &str, b: &str) -> bool {
     x.len() == y.len() && x.first() == y.first() && x.last() == y.last() && x == y
 }
 
+/// A JSON number written as a field of the same value would be: `3.0` as `3`, like pino.
+fn write_number(buf: &mut Vec<u8>, n: &serde_json::Number) {
+    if let Some(u) = n.as_u64() {
+        write_u64(buf, u);
+    } else if let Some(i) = n.as_i64() {
+        buf.extend_from_slice(itoa::Buffer::new().format(i).as_bytes());
+    } else if let Some(f) = n.as_f64() {
+        write_f64(buf, f);
+    }
+}
+
 /// Writes any JSON value, redacted at every depth.
 pub(crate) fn write_json(buf: &mut Vec<u8>, json: &Json, redactor: &Redactor) {
     match json {
         Json::Null => buf.extend_from_slice(b"null"),
         Json::Bool(b) => buf.extend_from_slice(if *b { b"true" } else { b"false" }),
-        Json::Number(n) => buf.extend_from_slice(n.to_string().as_bytes()),
+        Json::Number(n) => write_number(buf, n),
         Json::String(s) => write_scrubbed(buf, s, redactor),
         Json::Array(items) => {
             buf.push(b'[');
@@ -392,6 +403,16 @@ mod tests {
             let ours = written(|b| write_str(b, s));
             assert_eq!(ours, serde_json::to_string(s).unwrap());
         }
+    }
+
+    #[test]
+    fn json_numbers_are_written_as_fields_of_the_same_value() {
+        let redactor = Redactor::new();
+        let value = json!([3.0, -0.0, 1234.5, 18446744073709551615u64, -9223372036854775808i64]);
+        assert_eq!(
+            written(|b| write_json(b, &value, &redactor)),
+            "[3,0,1234.5,18446744073709551615,-9223372036854775808]"
+        );
     }
 
     #[test]
