@@ -408,7 +408,13 @@ mod tests {
     #[test]
     fn json_numbers_are_written_as_fields_of_the_same_value() {
         let redactor = Redactor::new();
-        let value = json!([3.0, -0.0, 1234.5, 18446744073709551615u64, -9223372036854775808i64]);
+        let value = json!([
+            3.0,
+            -0.0,
+            1234.5,
+            18446744073709551615u64,
+            -9223372036854775808i64
+        ]);
         assert_eq!(
             written(|b| write_json(b, &value, &redactor)),
             "[3,0,1234.5,18446744073709551615,-9223372036854775808]"

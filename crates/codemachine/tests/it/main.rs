@@ -10,6 +10,7 @@ mod hostile;
 mod log_cmd;
 mod logs_pretty;
 mod schema;
+mod secrets_everywhere;
 mod streams;
 mod support;
 mod telemetry;
