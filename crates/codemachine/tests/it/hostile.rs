@@ -265,6 +265,107 @@ fn odd_entries_in_the_folder_are_skipped_reported_and_never_fatal() {
     }
 }
 
+/// The commands that read or write the telemetry folder, with telemetry on.
+const FOLDER_COMMANDS: &[&[&str]] = &[
+    &["log", "info", "hello"],
+    &["telemetry", "record", "feature", "again"],
+    &["telemetry", "status"],
+    &["telemetry", "status", "--json"],
+    &["telemetry", "inspect"],
+    &["telemetry", "flush", "--timeout", "2"],
+    &["telemetry", "audit"],
+    &["telemetry", "prune", "--all"],
+    &["telemetry", "disable", "--purge"],
+];
+
+#[test]
+fn a_fifo_in_place_of_any_state_file_never_hangs_a_command() {
+    for name in [
+        "salt",
+        "salt.lock",
+        "refused",
+        "forward.json",
+        "sender.started",
+        "sender.lock",
+    ] {
+        let home = tempfile::tempdir().unwrap();
+        run(
+            enabled(home.path()),
+            ["telemetry", "record", "feature", "x"],
+        );
+        let path = telemetry_dir(home.path()).join("state").join(name);
+        let _ = std::fs::remove_file(&path);
+        mkfifo(&path);
+        for args in FOLDER_COMMANDS {
+            // `run` fails the test if the command hangs.
+            let mut cmd = enabled(home.path());
+            cmd.env("TELEMETRY_ENDPOINT", "https://127.0.0.1:9");
+            let out = run(cmd, *args);
+            let stderr = text(&out.stderr);
+            assert!(
+                out.status.code().is_some_and(|c| c <= 2),
+                "{name} {args:?}: {:?} {stderr}",
+                out.status
+            );
+            assert_clean_diagnostics(&stderr);
+        }
+    }
+    // And status names it.
+    let home = tempfile::tempdir().unwrap();
+    run(
+        enabled(home.path()),
+        ["telemetry", "record", "feature", "x"],
+    );
+    let salt = telemetry_dir(home.path()).join("state/salt");
+    std::fs::remove_file(&salt).unwrap();
+    mkfifo(&salt);
+    let (_, json) = status(enabled(home.path()));
+    assert!(
+        json["odd_entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["why"].as_str().unwrap().contains("not a regular file")),
+        "{json}"
+    );
+}
+
+#[test]
+fn nothing_is_written_or_deleted_through_a_telemetry_folder_that_is_a_link() {
+    let home = tempfile::tempdir().unwrap();
+    let elsewhere = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(elsewhere.path().join("state")).unwrap();
+    std::fs::write(elsewhere.path().join("state/salt"), "not yours").unwrap();
+    std::fs::create_dir_all(home.path().join(".codemachine")).unwrap();
+    std::os::unix::fs::symlink(elsewhere.path(), telemetry_dir(home.path())).unwrap();
+    let mut all = FOLDER_COMMANDS.to_vec();
+    all.extend([&["telemetry", "dry-run"][..], &["telemetry", "enable"][..]]);
+    for args in all {
+        let out = run(enabled(home.path()), args);
+        assert_clean_diagnostics(&text(&out.stderr));
+        let mut names: Vec<String> = std::fs::read_dir(elsewhere.path().join("state"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        assert_eq!(
+            names,
+            ["salt"],
+            "{args:?} wrote or deleted through the link"
+        );
+        let top = std::fs::read_dir(elsewhere.path()).unwrap().count();
+        assert_eq!(top, 1, "{args:?} created a folder through the link");
+    }
+    let (_, json) = status(enabled(home.path()));
+    assert!(
+        json["odd_entries"][0]["why"]
+            .as_str()
+            .unwrap()
+            .contains("a link where a folder should be"),
+        "{json}"
+    );
+}
+
 #[test]
 fn prune_never_follows_a_link_out_of_the_folder() {
     let home = tempfile::tempdir().unwrap();
