@@ -568,7 +568,7 @@ fn chunk(lines: &[String], limits: BatchLimits) -> Vec<Vec<&str>> {
 #[cfg(test)]
 pub(crate) fn append_raw(path: &Path, text: &[u8]) {
     use std::io::Write;
-    let mut file = OpenOptions::new().append(true).open(path).unwrap();
+    let mut file = std::fs::OpenOptions::new().append(true).open(path).unwrap();
     file.write_all(text).unwrap();
 }
 
