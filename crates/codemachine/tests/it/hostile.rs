@@ -640,6 +640,13 @@ fn diagnostics_never_echo_secrets_or_parser_internals() {
         vec!["telemetry", "hunter2"],
         vec!["telemetry", "record", "feature", token],
         vec!["--color", "hunter2", "log", "info", "m"],
+        vec![
+            "log",
+            "info",
+            "m",
+            "-----BEGIN PRIVATE KEY-----\nhunter2hunter2\n-----END PRIVATE KEY-----",
+        ],
+        vec!["log", "info", "m", "--hunter2"],
     ];
     for args in cases {
         let out = run(enabled(home.path()), &args);
@@ -650,6 +657,29 @@ fn diagnostics_never_echo_secrets_or_parser_internals() {
             "{args:?}: {stderr}"
         );
         assert_clean_diagnostics(&stderr);
+    }
+    // Settings that echo their value, in both forms of status and in the dry run's JSON.
+    let policy = home.path().join("policy.toml");
+    std::fs::write(
+        &policy,
+        "endpoint = \"https://u:hunter2policy@127.0.0.1:9/?token=hunter2query\"\n",
+    )
+    .unwrap();
+    for args in [
+        &["telemetry", "status"][..],
+        &["telemetry", "status", "--json"][..],
+        &["telemetry", "dry-run", "--json"][..],
+    ] {
+        let mut cmd = codemachine(home.path());
+        cmd.env("LOG_LEVEL", "password=hunter2")
+            .env("TELEMETRY_ENABLED", "token=hunter2")
+            .env("LOG_FORMAT", "secret=hunter2")
+            .env("TELEMETRY_ENDPOINT", "https://127.0.0.1:9/#token=hunter2")
+            .env("CODEMACHINE_POLICY_FILE", &policy);
+        let out = run(cmd, args);
+        let all = text(&out.stdout) + &text(&out.stderr);
+        assert!(!all.contains("hunter2"), "{args:?}: {all}");
+        assert!(out.status.code().is_some_and(|c| c <= 1), "{args:?}: {all}");
     }
     let deep = format!("{{\"a\":{}{}}}", "[".repeat(200), "]".repeat(200));
     let out = run(
