@@ -25,11 +25,18 @@ use serde_json::Value as Json;
 
 pub use detect::Identity;
 
-use crate::metrics::spool::{BatchState, Paths, reader::batch_files, reader::open_batch};
+use crate::metrics::spool::{
+    BatchState, MAX_BATCH_FILE_BYTES, Paths, reader::batch_files, reader::open_batch,
+};
 use crate::redact::{REDACTED, Redactor};
 
 /// The most of one line examined at once; a longer line is examined in pieces of this size.
 pub const MAX_PIECE: usize = 1024 * 1024;
+
+/// The most of one file of the telemetry folder that is scanned: a bigger file is not one we
+/// wrote (see [`MAX_BATCH_FILE_BYTES`]), and scanning all of it (a 2 GB sparse file, say) would
+/// only make the audit slow. Its size is reported, and the audit is not clean.
+pub const MAX_BATCH_SCANNED: u64 = MAX_BATCH_FILE_BYTES;
 
 /// What was found.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -145,7 +152,18 @@ impl Auditor {
             files.sort();
             for path in files {
                 match open_batch(&path) {
-                    Ok(file) => self.audit_reader(file, &path, true, report, progress),
+                    Ok(file) => {
+                        let len = file.metadata().map_or(0, |m| m.len());
+                        let scanned = file.take(MAX_BATCH_SCANNED);
+                        self.audit_reader(scanned, &path, true, report, progress);
+                        if len > MAX_BATCH_SCANNED {
+                            let why = format!(
+                                "{len} bytes, far more than a batch we write; its first {} MiB were scanned",
+                                MAX_BATCH_SCANNED >> 20
+                            );
+                            report.unreadable.push((path, why));
+                        }
+                    }
                     Err(why) => report.unreadable.push((path, why)),
                 }
             }
@@ -190,6 +208,13 @@ impl Auditor {
             };
             report.bytes += read as u64;
             let ends_line = piece.ends_with(b"\n");
+            if piece.iter().all(|b| *b == 0 || *b == b'\n') {
+                // Zeros (a sparse or zero-filled stretch) hold no text to find anything in.
+                line_no += u64::from(ends_line);
+                report.lines += u64::from(ends_line);
+                progress(report.bytes);
+                continue;
+            }
             let text = String::from_utf8_lossy(&piece);
             for (kind, excerpt) in self.scan_line(text.trim_end_matches(['\n', '\r']), metrics) {
                 report.findings.push(Finding {

@@ -57,7 +57,7 @@ pub fn run(args: &AuditArgs, settings: &Settings) -> Result<u8> {
     }
     out.flush()?;
     for (path, why) in &report.unreadable {
-        output::error(format_args!("cannot read {}: {why}", path.display()));
+        output::error(format_args!("not fully audited: {}: {why}", path.display()));
     }
     Ok(if report.is_clean() { SUCCESS } else { FAILURE })
 }
@@ -73,10 +73,13 @@ fn write_human(out: &mut impl Write, report: &Report) -> std::io::Result<()> {
             clean(&f.excerpt)
         )?;
     }
-    let verdict = if report.findings.is_empty() {
-        "clean".to_owned()
-    } else {
-        plural(report.findings.len() as u64, "finding", "findings")
+    let verdict = match (report.findings.len(), report.unreadable.len()) {
+        (0, 0) => "clean".to_owned(),
+        (0, n) => format!(
+            "nothing found, but {} not fully read (below)",
+            plural(n as u64, "file was", "files were")
+        ),
+        (found, _) => plural(found as u64, "finding", "findings"),
     };
     writeln!(
         out,

@@ -331,6 +331,45 @@ fn a_fifo_in_place_of_any_state_file_never_hangs_a_command() {
 }
 
 #[test]
+fn a_huge_file_in_the_folder_is_audited_in_part_and_said_so() {
+    let home = tempfile::tempdir().unwrap();
+    run(
+        enabled(home.path()),
+        ["telemetry", "record", "feature", "x"],
+    );
+    let huge = telemetry_dir(home.path()).join("spool/0123456789abcdef0123456789abcdef.ndjson");
+    // 2 GB, sparse: reading all of it would take the audit minutes (`run` fails on a hang).
+    std::fs::File::create(&huge)
+        .unwrap()
+        .set_len(2 << 30)
+        .unwrap();
+    for args in [
+        &["telemetry", "audit"][..],
+        &["telemetry", "status"][..],
+        &["telemetry", "inspect"][..],
+    ] {
+        let out = run(enabled(home.path()), args);
+        assert!(
+            out.status.code().is_some_and(|c| c <= 1),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
+    }
+    let out = run(enabled(home.path()), ["telemetry", "audit"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stdout).contains("nothing found, but 1 file was not fully read"),
+        "{}",
+        text(&out.stdout)
+    );
+    assert!(
+        text(&out.stderr).contains("far more than a batch we write"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
 fn nothing_is_written_or_deleted_through_a_telemetry_folder_that_is_a_link() {
     let home = tempfile::tempdir().unwrap();
     let elsewhere = tempfile::tempdir().unwrap();

@@ -73,6 +73,20 @@ use super::storage::{Counter, ensure_dir};
 /// request to a collector (well under OTLP's 4 MiB message default).
 pub const MAX_SEGMENT_BYTES: u64 = 1024 * 1024;
 
+/// A file named like a batch but bigger than this is not one we wrote (segments close at
+/// [`MAX_SEGMENT_BYTES`]): it is listed as odd and never read, claimed or sent; prune deletes it.
+pub const MAX_BATCH_FILE_BYTES: u64 = 64 * 1024 * 1024;
+
+/// Why a batch file of `len` bytes is not read, when it is bigger than any we write.
+pub(crate) fn oversized(len: u64) -> Option<String> {
+    (len > MAX_BATCH_FILE_BYTES).then(|| {
+        format!(
+            "{len} bytes, far more than a batch we write ({} MiB at most); not read",
+            MAX_BATCH_FILE_BYTES >> 20
+        )
+    })
+}
+
 const SPOOL_DIR: &str = "spool";
 const OUTBOX_DIR: &str = "outbox";
 const REJECTED_DIR: &str = "rejected";

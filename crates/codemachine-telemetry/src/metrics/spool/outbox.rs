@@ -312,6 +312,13 @@ impl Outbox {
                 return Ok(());
             }
         };
+        if let Some(why) = file.metadata().ok().and_then(|m| super::oversized(m.len())) {
+            report.odd.push(OddEntry {
+                path: path.to_owned(),
+                why,
+            });
+            return Ok(());
+        }
         if file.try_lock().is_err() || !still_in_place(&file, path) {
             return Ok(()); // a writer holds it, or it moved meanwhile
         }

@@ -268,6 +268,9 @@ fn read_batch(
     let meta = file
         .metadata()
         .map_err(|e| format!("cannot be read: {}", describe_io(&e)))?;
+    if let Some(why) = super::oversized(meta.len()) {
+        return Err(why);
+    }
     let open = matches!(state, BatchState::Spool | BatchState::Local) && is_held(&file);
     let mut info = BatchInfo {
         id,
