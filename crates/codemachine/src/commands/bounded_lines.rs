@@ -21,6 +21,17 @@ pub fn read_bounded_line(
     skip_rest_of_line(input).map(Some)
 }
 
+/// A cut line without its last, partial word: a secret cut in two can lose the shape that
+/// would have redacted it, so what ran into the cut is dropped (all of it, when the whole line is
+/// one word).
+pub fn without_partial_word(cut: &[u8]) -> &[u8] {
+    let kept = cut
+        .iter()
+        .rposition(u8::is_ascii_whitespace)
+        .map_or(0, |i| i + 1);
+    &cut[..kept]
+}
+
 /// Skips to the next line; true when there was anything to skip.
 fn skip_rest_of_line(input: &mut impl BufRead) -> io::Result<bool> {
     let mut skipped = false;
@@ -66,6 +77,17 @@ mod tests {
                 ("01234567".to_owned(), true),
                 ("end".to_owned(), false)
             ]
+        );
+    }
+
+    #[test]
+    fn a_cut_line_loses_the_word_that_ran_into_the_cut() {
+        assert_eq!(without_partial_word(b"key ghp_0123"), b"key ");
+        assert_eq!(without_partial_word(b"one\ttwo"), b"one\t");
+        assert_eq!(without_partial_word(b"ghp_0123"), b"");
+        assert_eq!(
+            without_partial_word(b"ends with space "),
+            b"ends with space "
         );
     }
 

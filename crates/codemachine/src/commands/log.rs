@@ -13,12 +13,12 @@ use codemachine_telemetry::{
 };
 use serde_json::{Map, Value as Json};
 
-use super::bounded_lines::read_bounded_line;
+use super::bounded_lines::{read_bounded_line, without_partial_word};
 use super::{UsageError, describe_io};
 use crate::cli::LogArgs;
 
 /// The longest line `--stdin` turns into one record; the rest of a longer line is skipped (not
-/// held in memory) and the record says `"truncated": true`.
+/// held in memory), with the word that ran into the cut, and the record says `"truncated": true`.
 pub const MAX_STDIN_LINE: usize = 1024 * 1024;
 
 pub fn run(args: LogArgs, settings: &Settings) -> Result<u8> {
@@ -66,7 +66,12 @@ fn log_lines(logger: &Logger, level: Level, fields: &[Field<'_>]) -> Result<()> 
         else {
             return Ok(());
         };
-        let text = String::from_utf8_lossy(&line);
+        let kept = if cut {
+            without_partial_word(&line)
+        } else {
+            &line
+        };
+        let text = String::from_utf8_lossy(kept);
         let msg = scrubber.scrub_line(text.trim_end_matches(['\n', '\r']));
         logger.log(level, if cut { &truncated } else { fields }, &msg);
     }

@@ -5,8 +5,9 @@
 //! is not a JSON object passes through scrubbed, with control characters shown escaped (so it can
 //! neither leak a secret nor drive the terminal). Plain lines are scrubbed as a stream, so a
 //! private key split over lines is redacted from its first line to its last. A line longer than
-//! [`MAX_LINE`] is cut there (the rest is skipped, not held, and a note says so). Colour follows `--color`, `NO_COLOR` and
-//! `TERM=dumb`, on a terminal only by default.
+//! [`MAX_LINE`] is cut at the last white space before it (the rest is skipped, not held, and a
+//! note says so: a secret cut in two could lose the shape that redacts it). Colour follows
+//! `--color`, `NO_COLOR` and `TERM=dumb`, on a terminal only by default.
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, BufWriter, IsTerminal, Write};
@@ -19,7 +20,7 @@ use codemachine_telemetry::terminal::escape_controls;
 use codemachine_telemetry::{Redactor, Settings};
 use serde_json::{Map, Value as Json};
 
-use super::bounded_lines::read_bounded_line;
+use super::bounded_lines::{read_bounded_line, without_partial_word};
 use super::describe_io;
 use crate::cli::PrettyArgs;
 
@@ -62,7 +63,11 @@ impl Renderer {
     /// The line as it is shown: a record rendered, anything else scrubbed (as part of the
     /// stream `lines` follows) and escaped.
     fn render(&self, line: &[u8], cut: bool, lines: &mut LineScrubber<'_>) -> String {
-        let text = String::from_utf8_lossy(line);
+        let text = String::from_utf8_lossy(if cut {
+            without_partial_word(line)
+        } else {
+            line
+        });
         let body = text.trim_end_matches(['\n', '\r']);
         if !cut && !lines.in_block() {
             if let Ok(mut record) = serde_json::from_str::<Map<String, Json>>(body) {
