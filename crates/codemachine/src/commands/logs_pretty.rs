@@ -71,6 +71,9 @@ impl Renderer {
         let body = text.trim_end_matches(['\n', '\r']);
         if !cut && !lines.in_block() {
             if let Ok(mut record) = serde_json::from_str::<Map<String, Json>>(body) {
+                // The record's text still moves the block state: a key logged one line per
+                // record opens a block here, and the records up to its end are redacted whole.
+                let _ = lines.scrub_line(body);
                 let mut value = Json::Object(std::mem::take(&mut record));
                 self.redactor.redact_json(&mut value);
                 if let Json::Object(record) = value {
@@ -164,5 +167,14 @@ mod tests {
             out.starts_with("loading key\n") && out.ends_with("\nafter\n"),
             "{out}"
         );
+    }
+
+    #[test]
+    fn a_private_key_logged_one_record_per_line_is_redacted_whole() {
+        let out = rendered(
+            b"{\"level\":30,\"msg\":\"-----BEGIN PRIVATE KEY-----\"}\n{\"level\":30,\"msg\":\"MIIEvQIBADANBgkqhkiG9w0BAQEFAASC\"}\n{\"level\":30,\"msg\":\"-----END PRIVATE KEY-----\"}\n{\"level\":30,\"msg\":\"after\"}\n",
+        );
+        assert!(!out.contains("MIIEvQIBADAN"), "{out}");
+        assert!(out.ends_with("INFO: after\n"), "{out}");
     }
 }
