@@ -14,6 +14,7 @@
 //!   state/salt, salt.lock    the anonymous id's salt (see identity.rs)
 //!   state/refused            events refused at the size cap, counted
 //!   state/sender.lock        held by the one process sending (flush or background sender)
+//!   history/history.ndjson   per-day aggregates of batches delivered or pruned (see `history`)
 //! ```
 //!
 //! # The roles
@@ -47,7 +48,8 @@
 //!
 //! # The size cap
 //!
-//! The cap counts every state (`spool/`, `outbox/`, `rejected/`, `torn/`). Before a segment is
+//! The cap counts every state (`spool/`, `outbox/`, `rejected/`, `torn/`) and the history
+//! (`history/`, which never leaves the machine). Before a segment is
 //! created, and whenever a writer's allowance runs out, the folder is measured; an event that
 //! would take it over the cap is refused, never written, and counted in `state/refused`; old
 //! events are never evicted.
@@ -61,8 +63,10 @@ pub(crate) mod writer;
 use std::path::{Path, PathBuf};
 
 pub use outbox::{Batch, BatchLimits, ClaimError, Outbox};
-pub use prune::{PruneReport, Selection, prune};
-pub use reader::{BatchInfo, BatchState, Listing, OddEntry, for_each_line, list};
+pub use prune::{PruneReport, Selection, prune, prune_into_history};
+pub use reader::{
+    BatchInfo, BatchState, Listing, OddEntry, for_each_batch_line, for_each_line, list,
+};
 pub(crate) use writer::SpoolWriter;
 
 use super::storage::Counter;
@@ -75,6 +79,7 @@ const SPOOL_DIR: &str = "spool";
 const OUTBOX_DIR: &str = "outbox";
 const REJECTED_DIR: &str = "rejected";
 const TORN_DIR: &str = "torn";
+const HISTORY_DIR: &str = "history";
 pub(crate) const STATE_DIR: &str = "state";
 const REFUSED_FILE: &str = "refused";
 /// Every batch file ends so.
@@ -89,6 +94,7 @@ pub(crate) struct Paths {
     pub(crate) rejected: PathBuf,
     pub(crate) torn: PathBuf,
     pub(crate) state: PathBuf,
+    pub(crate) history: PathBuf,
 }
 
 impl Paths {
@@ -100,6 +106,7 @@ impl Paths {
             rejected: telemetry_dir.join(REJECTED_DIR),
             torn: telemetry_dir.join(TORN_DIR),
             state: telemetry_dir.join(STATE_DIR),
+            history: telemetry_dir.join(HISTORY_DIR),
         }
     }
 
@@ -117,9 +124,15 @@ impl Paths {
         }
     }
 
-    /// Every folder the size cap counts.
-    pub(crate) fn counted(&self) -> [&Path; 4] {
-        [&self.spool, &self.outbox, &self.rejected, &self.torn]
+    /// Every folder the size cap counts: every state, and the history.
+    pub(crate) fn counted(&self) -> [&Path; 5] {
+        [
+            &self.spool,
+            &self.outbox,
+            &self.rejected,
+            &self.torn,
+            &self.history,
+        ]
     }
 }
 
@@ -150,7 +163,8 @@ pub(crate) fn measure(paths: &Paths) -> std::io::Result<u64> {
     Ok(total)
 }
 
-fn measure_dir(dir: &Path) -> std::io::Result<u64> {
+/// Bytes held by the files of one folder (missing: none; links are not followed).
+pub(crate) fn measure_dir(dir: &Path) -> std::io::Result<u64> {
     let entries = match std::fs::read_dir(dir) {
         Ok(entries) => entries,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
