@@ -8,6 +8,8 @@ mod forwarding;
 mod hostile;
 mod log_cmd;
 mod logs_pretty;
+mod report;
+mod report_page;
 mod schema;
 mod streams;
 mod support;
