@@ -118,8 +118,8 @@ impl Auditor {
         Auditor { redactor, identity }
     }
 
-    /// Every file of the telemetry folder `dir` (batches in every state and rejection reasons;
-    /// not `state/`), added to `report`.
+    /// Every file of the telemetry folder `dir` (batches in every state, rejection reasons and
+    /// the local history; not `state/`), added to `report`.
     pub fn audit_telemetry_dir(
         &self,
         dir: &Path,
@@ -144,11 +144,20 @@ impl Auditor {
             }
             files.sort();
             for path in files {
-                match open_batch(&path) {
-                    Ok(file) => self.audit_reader(file, &path, true, report, progress),
-                    Err(why) => report.unreadable.push((path, why)),
-                }
+                self.audit_ours(&path, report, progress);
             }
+        }
+        let history = crate::metrics::history::history_file(dir);
+        if std::fs::symlink_metadata(&history).is_ok() {
+            self.audit_ours(&history, report, progress);
+        }
+    }
+
+    /// A file of the telemetry folder (never through a link, never a FIFO), added to `report`.
+    fn audit_ours(&self, path: &Path, report: &mut Report, progress: &mut dyn FnMut(u64)) {
+        match open_batch(path) {
+            Ok(file) => self.audit_reader(file, path, true, report, progress),
+            Err(why) => report.unreadable.push((path.to_owned(), why)),
         }
     }
 

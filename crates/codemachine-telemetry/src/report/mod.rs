@@ -214,7 +214,8 @@ pub struct Sources {
 pub struct Skipped {
     /// Lines that are not whole events (torn by a crash, corrupted).
     pub torn_lines: u64,
-    /// Events stamped more than a day after now (a wrong clock).
+    /// Events stamped more than a day after now (a wrong clock); a history day-row so stamped
+    /// counts as one.
     pub future_events: u64,
     /// Events whose time cannot be read.
     pub undated_events: u64,

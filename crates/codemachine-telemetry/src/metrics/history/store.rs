@@ -136,6 +136,11 @@ pub struct HistoryRead {
     pub odd: Vec<OddEntry>,
 }
 
+/// The history file of the telemetry folder `dir`.
+pub fn history_file(dir: &Path) -> PathBuf {
+    Paths::new(dir).history.join(HISTORY_FILE)
+}
+
 /// Reads the history of the telemetry folder `dir`, calling `visit` with every row (rows of one
 /// day and name may come more than once: add them up). Creates, locks and writes nothing; a
 /// missing history is empty.
