@@ -94,6 +94,9 @@ pub const HTTPS_PROXY_LOWER: &str = "https_proxy";
 /// Lower-case form of [`NO_PROXY`], as curl reads it; the upper-case one wins.
 pub const NO_PROXY_LOWER: &str = "no_proxy";
 
+/// One more machine policy file (besides `/etc/codemachine/policy.toml`), which may be owned by
+/// the user running the command; it can only restrict further (see [`crate::settings::policy`]).
+pub const CODEMACHINE_POLICY_FILE: &str = "CODEMACHINE_POLICY_FILE";
 /// A testing hook: the life-cycle step at which this process kills itself with `SIGKILL`
 /// (see [`crate::failpoint`]). Never set it outside tests.
 pub const CODEMACHINE_FAILPOINT: &str = "CODEMACHINE_FAILPOINT";
@@ -140,5 +143,6 @@ pub const ALL: &[&str] = &[
     HTTPS_PROXY_LOWER,
     NO_PROXY,
     NO_PROXY_LOWER,
+    CODEMACHINE_POLICY_FILE,
     CODEMACHINE_FAILPOINT,
 ];

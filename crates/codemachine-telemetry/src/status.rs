@@ -21,6 +21,8 @@ use crate::time::rfc3339_millis;
 pub struct Status {
     /// True when host commands record events.
     pub enabled: bool,
+    /// `off`, `local` (recorded, never forwarded) or `on`.
+    pub mode: &'static str,
     /// What decided: `DO_NOT_TRACK`, `TELEMETRY_ENABLED`, `default`, `configuration error`, …
     pub decided_by: &'static str,
     /// The decision in a sentence.
@@ -117,6 +119,7 @@ impl Status {
         let listing = dir.as_deref().map(spool::list).unwrap_or_default();
         let mut status = Status {
             enabled: switch.enabled(),
+            mode: switch.mode().as_str(),
             decided_by: switch.decided_by().key(),
             decision: switch.decided_by().to_string(),
             how_to_enable: (!switch.enabled())
@@ -138,6 +141,7 @@ impl Status {
             redact_keys: settings.redact_keys().value().clone(),
             redact_documented: settings.redact_documented().value().clone(),
             log_destination: describe_destination(settings.logger_config().path.as_deref()),
+            policy: settings.policy().to_json(),
             settings: settings
                 .table()
                 .into_iter()
@@ -170,6 +174,7 @@ impl Status {
     fn empty(dir: Option<PathBuf>) -> Status {
         Status {
             enabled: false,
+            mode: "off",
             decided_by: "default",
             decision: String::new(),
             how_to_enable: None,
@@ -222,6 +227,7 @@ impl Status {
                     self.rejected_events += batch.events;
                 }
                 BatchState::Torn => {}
+                BatchState::Local => self.held_events += batch.events,
             }
         }
         self.odd_entries = listing
@@ -250,6 +256,10 @@ impl Status {
         self.server_rejected_events = state.server_rejected_events;
         self.forwarding = match settings.forwarding() {
             Forwarding::Local => return,
+            Forwarding::Refused { endpoint, reason } => {
+                self.endpoint = Some(endpoint.clone());
+                format!("refused: {reason}; events stay on this machine")
+            }
             Forwarding::Invalid { endpoint } => {
                 self.endpoint = Some(endpoint.clone());
                 "not possible: a forwarding setting cannot be used (see the problems); events stay on this machine".to_owned()

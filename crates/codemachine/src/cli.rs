@@ -154,6 +154,15 @@ pub enum TelemetryCommand {
     /// Each finding is shown with its file, line, kind and an excerpt where it is masked. Exit
     /// code 0 when clean, 1 on findings (or files that could not be read), 2 on usage errors.
     Audit(AuditArgs),
+    /// Turn telemetry on for this user: the consent is written into the config file (with the
+    /// date), keeping its comments and other settings.
+    ///
+    /// TELEMETRY_ENABLED and DO_NOT_TRACK still decide for the runs where they are set, and a
+    /// machine policy can restrict it. Not retroactive: events recorded under `--local-only` stay
+    /// on this machine.
+    Enable(EnableArgs),
+    /// Turn telemetry off for this user (written into the config file, with the date).
+    Disable(DisableArgs),
     /// Send every pending batch now, in the foreground (overrides the backoff; waits out a
     /// server's Retry-After within the timeout; waits for a running sender rather than racing it).
     ///
@@ -200,6 +209,21 @@ pub struct ReportArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct EnableArgs {
+    /// Record events but never forward them (they are kept apart, on this machine).
+    #[arg(long)]
+    pub local_only: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DisableArgs {
+    /// Also delete everything telemetry keeps in its folder: buffered events in every state, the
+    /// salt of the anonymous id, counters. Files that are not telemetry's are left alone.
+    #[arg(long)]
+    pub purge: bool,
+}
+
+#[derive(Debug, Args)]
 pub struct AuditArgs {
     /// More files to scan (log files); they must exist.
     pub paths: Vec<PathBuf>,
@@ -217,6 +241,10 @@ pub struct FlushArgs {
     /// 401/403/404: use it once the endpoint or its credentials are fixed).
     #[arg(long)]
     pub rejected: bool,
+    /// Also send the events held on this machine under a `local` consent or policy (consent is
+    /// never retroactive otherwise).
+    #[arg(long)]
+    pub include_local: bool,
 }
 
 fn parse_seconds(text: &str) -> Result<std::time::Duration, String> {

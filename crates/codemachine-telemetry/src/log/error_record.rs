@@ -8,8 +8,8 @@ use std::error::Error as StdError;
 
 use serde_json::Value as Json;
 
-use super::json::{write_json, write_scrubbed, write_str};
-use crate::redact::Redactor;
+use super::json::{write_json_field, write_scrubbed, write_str};
+use crate::redact::{Redactor, ValueKind, is_value_field};
 
 /// Causes deeper than this are cut (a chain this long is almost surely a cycle).
 const MAX_CAUSES: usize = 32;
@@ -100,15 +100,16 @@ impl ErrorRecord {
             buf.extend_from_slice(b",\"stack\":");
             write_scrubbed(buf, stack, redactor);
         }
-        for (key, value) in self
-            .extra
-            .iter()
-            .filter(|(k, _)| !redactor.is_secret_key(k))
-        {
+        let pair = redactor.pair_name(self.extra.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        for (key, value) in self.extra.iter().filter(|(k, v)| {
+            let kind = ValueKind::of_json(v);
+            let paired = pair.is_some_and(|p| is_value_field(k) && p.removes(kind));
+            !(paired || redactor.removes_entry(k, kind))
+        }) {
             buf.push(b',');
             write_str(buf, key);
             buf.push(b':');
-            write_json(buf, value, redactor);
+            write_json_field(buf, key, value, redactor);
         }
         if let Some(cause) = &self.cause {
             buf.extend_from_slice(b",\"cause\":");

@@ -3,10 +3,13 @@
 
 use std::fmt::Write as _;
 
-use serde_json::Value as Json;
+use serde_json::{Map, Value as Json};
 
 use super::value::{Field, Value};
-use crate::redact::Redactor;
+use crate::redact::{
+    KeyVerdict, Redactor, ValueKind, is_name_field, is_raw_header_list, is_raw_headers,
+    is_value_field,
+};
 
 /// For each byte, what follows the backslash when it must be escaped (`u` for `\u00XX`), or 0.
 static ESCAPES: [u8; 256] = {
@@ -163,12 +166,14 @@ pub(crate) fn write_value(buf: &mut Vec<u8>, value: &Value<'_>, redactor: &Redac
     }
 }
 
-/// Writes fields as an object: secret keys removed, and of repeated keys only the last kept.
+/// Writes fields as an object: secret entries removed (see [`removes_field`]), and of repeated
+/// keys only the last kept.
 pub(crate) fn write_map(buf: &mut Vec<u8>, fields: &[Field<'_>], redactor: &Redactor) {
     buf.push(b'{');
+    let pair = pair_name(fields, redactor);
     let mut first = true;
     for (i, (key, value)) in fields.iter().enumerate() {
-        if is_repeated_later(fields, i) || redactor.is_secret_key(key) {
+        if is_repeated_later(fields, i) || removes_field(redactor, key, value, pair) {
             continue;
         }
         if !first {
@@ -177,9 +182,119 @@ pub(crate) fn write_map(buf: &mut Vec<u8>, fields: &[Field<'_>], redactor: &Reda
         first = false;
         write_str(buf, key);
         buf.push(b':');
-        write_value(buf, value, redactor);
+        write_field_value(buf, key, value, redactor);
     }
     buf.push(b'}');
+}
+
+/// The verdict on the secret name of a name/value object made of fields, if any.
+pub(crate) fn pair_name(fields: &[Field<'_>], redactor: &Redactor) -> Option<KeyVerdict> {
+    // Only objects with a `name`/`key` field pay for the look-up.
+    if !fields.iter().any(|(k, _)| is_name_field(k)) {
+        return None;
+    }
+    redactor.pair_name(fields.iter().map(|(k, v)| (*k, text_of(v))))
+}
+
+fn text_of<'v>(value: &Value<'v>) -> Option<&'v str> {
+    match *value {
+        Value::Str(s) => Some(s),
+        _ => None,
+    }
+}
+
+/// True when the entry `key: value` is removed: its key names a secret (and the value is not one
+/// of the rule's exceptions), or it is the `value` of a name/value pair with a secret name.
+pub(crate) fn removes_field(
+    redactor: &Redactor,
+    key: &str,
+    value: &Value<'_>,
+    pair: Option<KeyVerdict>,
+) -> bool {
+    let verdict = redactor.key_verdict(key);
+    let paired = pair.filter(|_| is_value_field(key));
+    if !verdict.is_secret() && paired.is_none() {
+        return false;
+    }
+    let kind = kind_of(value);
+    verdict.removes(kind) || paired.is_some_and(|p| p.removes(kind))
+}
+
+/// The kind of a field's value, for the key rule's exceptions.
+fn kind_of<'v>(value: &Value<'v>) -> ValueKind<'v> {
+    match *value {
+        Value::Null => ValueKind::Null,
+        Value::Bool(_) => ValueKind::Bool,
+        Value::I64(_) | Value::U64(_) | Value::F64(_) => ValueKind::Number,
+        Value::Str(s) => ValueKind::Text(s),
+        Value::Json(j) => ValueKind::of_json(j),
+        Value::Map(_) | Value::List(_) if only_numbers(value) => ValueKind::Numbers,
+        Value::Display(_) | Value::Map(_) | Value::List(_) => ValueKind::Other,
+    }
+}
+
+fn only_numbers(value: &Value<'_>) -> bool {
+    match *value {
+        Value::I64(_) | Value::U64(_) | Value::F64(_) => true,
+        Value::Map(fields) => fields.iter().all(|(_, v)| only_numbers(v)),
+        Value::List(items) => items.iter().all(only_numbers),
+        Value::Json(j) => matches!(
+            ValueKind::of_json(j),
+            ValueKind::Number | ValueKind::Numbers
+        ),
+        _ => false,
+    }
+}
+
+/// Writes a field's value; under `rawHeaders`, an array of name/value strings is redacted pair by
+/// pair.
+pub(crate) fn write_field_value(
+    buf: &mut Vec<u8>,
+    key: &str,
+    value: &Value<'_>,
+    redactor: &Redactor,
+) {
+    match *value {
+        Value::List(items) if is_raw_headers(key) && is_raw_header_values(items) => {
+            let strings = items.iter().map(|v| match *v {
+                Value::Str(s) => s,
+                _ => "",
+            });
+            write_raw_headers(buf, strings, redactor);
+        }
+        Value::Json(Json::Array(items)) if is_raw_headers(key) && is_raw_header_list(items) => {
+            write_raw_headers(
+                buf,
+                items.iter().map(|v| v.as_str().unwrap_or("")),
+                redactor,
+            );
+        }
+        _ => write_value(buf, value, redactor),
+    }
+}
+
+fn is_raw_header_values(items: &[Value<'_>]) -> bool {
+    items.len().is_multiple_of(2) && items.iter().all(|v| matches!(v, Value::Str(_)))
+}
+
+/// `["Name", "value", …]` with the value after a secret name replaced.
+fn write_raw_headers<'s>(
+    buf: &mut Vec<u8>,
+    mut strings: impl Iterator<Item = &'s str>,
+    redactor: &Redactor,
+) {
+    buf.push(b'[');
+    let mut first = true;
+    while let (Some(name), Some(value)) = (strings.next(), strings.next()) {
+        if !first {
+            buf.push(b',');
+        }
+        first = false;
+        write_scrubbed(buf, name, redactor);
+        buf.push(b',');
+        write_str(buf, &redactor.raw_header_value(name, value));
+    }
+    buf.push(b']');
 }
 
 /// True when a later field has the same key (later keys win).
@@ -195,12 +310,23 @@ pub(crate) fn same_key(a: &str, b: &str) -> bool {
     x.len() == y.len() && x.first() == y.first() && x.last() == y.last() && x == y
 }
 
+/// A JSON number written as a field of the same value would be: `3.0` as `3`, like pino.
+fn write_number(buf: &mut Vec<u8>, n: &serde_json::Number) {
+    if let Some(u) = n.as_u64() {
+        write_u64(buf, u);
+    } else if let Some(i) = n.as_i64() {
+        buf.extend_from_slice(itoa::Buffer::new().format(i).as_bytes());
+    } else if let Some(f) = n.as_f64() {
+        write_f64(buf, f);
+    }
+}
+
 /// Writes any JSON value, redacted at every depth.
 pub(crate) fn write_json(buf: &mut Vec<u8>, json: &Json, redactor: &Redactor) {
     match json {
         Json::Null => buf.extend_from_slice(b"null"),
         Json::Bool(b) => buf.extend_from_slice(if *b { b"true" } else { b"false" }),
-        Json::Number(n) => buf.extend_from_slice(n.to_string().as_bytes()),
+        Json::Number(n) => write_number(buf, n),
         Json::String(s) => write_scrubbed(buf, s, redactor),
         Json::Array(items) => {
             buf.push(b'[');
@@ -212,20 +338,45 @@ pub(crate) fn write_json(buf: &mut Vec<u8>, json: &Json, redactor: &Redactor) {
             }
             buf.push(b']');
         }
-        Json::Object(map) => {
-            buf.push(b'{');
-            let mut first = true;
-            for (key, value) in map.iter().filter(|(k, _)| !redactor.is_secret_key(k)) {
-                if !first {
-                    buf.push(b',');
-                }
-                first = false;
-                write_str(buf, key);
-                buf.push(b':');
-                write_json(buf, value, redactor);
-            }
-            buf.push(b'}');
+        Json::Object(map) => write_json_object(buf, map, redactor),
+    }
+}
+
+fn write_json_object(buf: &mut Vec<u8>, map: &Map<String, Json>, redactor: &Redactor) {
+    buf.push(b'{');
+    let pair = redactor.pair_name(map.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    let mut first = true;
+    for (key, value) in map {
+        let kind = || ValueKind::of_json(value);
+        let verdict = redactor.key_verdict(key);
+        let paired = pair.filter(|_| is_value_field(key));
+        if (verdict.is_secret() || paired.is_some())
+            && (verdict.removes(kind()) || paired.is_some_and(|p| p.removes(kind())))
+        {
+            continue;
         }
+        if !first {
+            buf.push(b',');
+        }
+        first = false;
+        write_str(buf, key);
+        buf.push(b':');
+        write_json_field(buf, key, value, redactor);
+    }
+    buf.push(b'}');
+}
+
+/// Writes the JSON value of entry `key` (an array under `rawHeaders` is redacted pair by pair).
+pub(crate) fn write_json_field(buf: &mut Vec<u8>, key: &str, value: &Json, redactor: &Redactor) {
+    match value {
+        Json::Array(items) if is_raw_headers(key) && is_raw_header_list(items) => {
+            write_raw_headers(
+                buf,
+                items.iter().map(|v| v.as_str().unwrap_or("")),
+                redactor,
+            );
+        }
+        _ => write_json(buf, value, redactor),
     }
 }
 
@@ -252,6 +403,22 @@ mod tests {
             let ours = written(|b| write_str(b, s));
             assert_eq!(ours, serde_json::to_string(s).unwrap());
         }
+    }
+
+    #[test]
+    fn json_numbers_are_written_as_fields_of_the_same_value() {
+        let redactor = Redactor::new();
+        let value = json!([
+            3.0,
+            -0.0,
+            1234.5,
+            18446744073709551615u64,
+            -9223372036854775808i64
+        ]);
+        assert_eq!(
+            written(|b| write_json(b, &value, &redactor)),
+            "[3,0,1234.5,18446744073709551615,-9223372036854775808]"
+        );
     }
 
     #[test]

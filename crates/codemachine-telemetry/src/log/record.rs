@@ -8,7 +8,10 @@
 use std::cell::RefCell;
 
 use super::error_record::ErrorRecord;
-use super::json::{is_repeated_later, same_key, write_scrubbed, write_str, write_u64, write_value};
+use super::json::{
+    is_repeated_later, pair_name, removes_field, same_key, write_field_value, write_scrubbed,
+    write_str, write_u64,
+};
 use super::level::Level;
 use super::value::Field;
 use crate::redact::Redactor;
@@ -46,12 +49,16 @@ impl Context {
     /// new value; core and secret keys are dropped.
     pub(crate) fn merged(&self, fields: &[Field<'_>], redactor: &Redactor) -> Context {
         let mut entries = self.entries.clone();
+        let pair = pair_name(fields, redactor);
         for (i, (key, value)) in fields.iter().enumerate() {
-            if is_core_key(key) || redactor.is_secret_key(key) || is_repeated_later(fields, i) {
+            if is_core_key(key)
+                || is_repeated_later(fields, i)
+                || removes_field(redactor, key, value, pair)
+            {
                 continue;
             }
             let mut encoded = Vec::new();
-            write_value(&mut encoded, value, redactor);
+            write_field_value(&mut encoded, key, value, redactor);
             match entries.iter_mut().find(|(k, _)| same_key(k, key)) {
                 Some(entry) => entry.1 = encoded,
                 None => entries.push(((*key).to_owned(), encoded)),
@@ -123,13 +130,15 @@ fn level_prefix(level: Level) -> &'static [u8] {
 }
 
 fn write_fields(buf: &mut Vec<u8>, record: &Record<'_>, redactor: &Redactor) {
+    let pair = pair_name(record.fields, redactor);
     for (i, (key, value)) in record.fields.iter().enumerate() {
         let taken = is_core_key(key) || (record.err.is_some() && *key == "err");
-        if taken || is_repeated_later(record.fields, i) || redactor.is_secret_key(key) {
+        if taken || is_repeated_later(record.fields, i) || removes_field(redactor, key, value, pair)
+        {
             continue;
         }
         write_entry_start(buf, key);
-        write_value(buf, value, redactor);
+        write_field_value(buf, key, value, redactor);
     }
 }
 

@@ -194,11 +194,12 @@ impl Recorder {
         };
         let mut redactor = Redactor::new();
         redactor.add_keys(settings.redact_keys().value());
+        let mut writer = SpoolWriter::new(&dir, *settings.max_spool_bytes().value());
+        if settings.switch().local_only() {
+            writer = writer.held();
+        }
         Ok(Recorder {
-            writer: Mutex::new((
-                SpoolWriter::new(&dir, *settings.max_spool_bytes().value()),
-                Vec::with_capacity(512),
-            )),
+            writer: Mutex::new((writer, Vec::with_capacity(512))),
             rotation_days: *settings.salt_rotation_days().value(),
             redactor,
             cli_version: cli_version.to_owned(),

@@ -1,35 +1,172 @@
-//! The key rule: which object keys name a secret.
+//! The key rule (SPEC §1, v2): which object keys name a secret, and what their values may keep.
 //!
-//! A key is split into words (camelCase, snake_case, kebab-case, dots, spaces); it matches a listed
-//! key when its last words equal that key's words, ignoring case. So `db_password`, `x-api-key` and
-//! `AWS_SECRET_ACCESS_KEY` match, while `tokenCount`, `inputTokens` and `passwordHint` do not: the
-//! last word decides, which keeps counters and hints that merely start with a secret's name.
+//! A key is normalised (format characters such as zero-width spaces, the BOM and soft hyphens
+//! dropped, then Unicode NFKC), split into words at every non-alphanumeric character, at camelCase
+//! humps (read on the original case) and at letter/digit boundaries (`b64` and `base64` stay whole),
+//! and each word is fully case-folded; purely numeric words are dropped. It matches a listed key
+//! when, after trailing suffix words (`confirmation`, `new`, `pem`, `base64`, …) are set aside,
+//! - its last words equal the listed key's words, the last one also in plural or singular form; or
+//! - its last word ends with the listed key's words run together, for listed keys of 5 letters or
+//!   more (`apikey`, `PGPASSWORD`; not `bypass`).
+//!
+//! The decision the writers need is more than yes/no: a plural key holding only numbers is a count
+//! (`max_tokens: 8192`) and a bare `pwd` holding a path is the working directory. [`KeyVerdict`]
+//! carries those facts and [`KeyVerdict::removes`] applies them to a value. Verdicts are pure
+//! functions of the key bytes, so the redactor caches them (see `cache.rs`).
 
-/// One listed key, kept as its lower-case words.
+use std::borrow::Cow;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use unicode_normalization::UnicodeNormalization;
+
+/// Words that may follow a listed key without changing what it names
+/// (`password_confirmation`, `private_key_pem`, `ENCRYPTION_KEY_BASE64`).
+const SUFFIX_WORDS: [&str; 11] = [
+    "confirmation",
+    "confirm",
+    "new",
+    "old",
+    "current",
+    "value",
+    "pem",
+    "b64",
+    "base64",
+    "hex",
+    "raw",
+];
+
+/// Listed keys with at least this many letters also match run together at the end of a word.
+const RUN_TOGETHER_MIN_LETTERS: usize = 5;
+
+/// What the key rule says about one key.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct KeyVerdict {
+    secret: bool,
+    plural: bool,
+    workdir: bool,
+    header: bool,
+    cookie: bool,
+    shaped: bool,
+}
+
+/// The kind of value an entry holds, as far as the key rule cares.
+#[derive(Clone, Copy, Debug)]
+pub enum ValueKind<'a> {
+    /// `null`.
+    Null,
+    /// `true` or `false`.
+    Bool,
+    /// A number.
+    Number,
+    /// An object or array holding only numbers (at any depth).
+    Numbers,
+    /// A string.
+    Text(&'a str),
+    /// Any other object or array.
+    Other,
+}
+
+impl KeyVerdict {
+    /// The verdict on a key that names nothing secret.
+    pub const EMPTY: KeyVerdict = KeyVerdict {
+        secret: false,
+        plural: false,
+        workdir: false,
+        header: false,
+        cookie: false,
+        shaped: false,
+    };
+
+    /// True when a string value under this key is removed (the key names a secret, or holds a
+    /// secret shape itself).
+    pub fn is_secret(self) -> bool {
+        self.secret || self.shaped
+    }
+
+    /// True when the key's last word is a plural (`tokens`): such a key holding only numbers is
+    /// a count.
+    pub fn is_plural(self) -> bool {
+        self.plural
+    }
+
+    /// True when an entry with this key and this value is removed.
+    pub fn removes(self, value: ValueKind<'_>) -> bool {
+        if self.shaped {
+            return true;
+        }
+        if !self.secret {
+            return false;
+        }
+        match value {
+            ValueKind::Null | ValueKind::Bool => false,
+            ValueKind::Number | ValueKind::Numbers => !self.plural,
+            ValueKind::Text(s) => !self.keeps_text(s),
+            ValueKind::Other => true,
+        }
+    }
+
+    /// True when this (secret) key's string value is one of the kept exceptions: a count held as
+    /// digits under a plural key, a path under `pwd`.
+    pub(crate) fn keeps_text(self, s: &str) -> bool {
+        self.keeps_bytes(s.as_bytes())
+    }
+
+    /// [`KeyVerdict::keeps_text`] on bytes (a value found in text).
+    pub(crate) fn keeps_bytes(self, s: &[u8]) -> bool {
+        (self.plural && is_digit_string(s)) || (self.workdir && is_path(s))
+    }
+
+    /// True for `Authorization`-like keys, whose text value runs to the end of the header.
+    pub(crate) fn is_header(self) -> bool {
+        self.header
+    }
+
+    /// True for `Cookie`/`Set-Cookie`, whose text value is a list of `name=value` pairs.
+    pub(crate) fn is_cookie(self) -> bool {
+        self.cookie
+    }
+
+    pub(crate) fn with_shape(mut self, shaped: bool) -> Self {
+        self.shaped = shaped;
+        self
+    }
+}
+
+/// `1200`, not empty, ASCII digits only.
+fn is_digit_string(s: &[u8]) -> bool {
+    !s.is_empty() && s.iter().all(u8::is_ascii_digit)
+}
+
+/// A working directory: `/…`, `~…` or a drive letter (`C:\…`, `C:/…`).
+fn is_path(b: &[u8]) -> bool {
+    match b {
+        [b'/' | b'~', ..] => true,
+        [d, b':', b'\\' | b'/', ..] => d.is_ascii_alphabetic(),
+        _ => false,
+    }
+}
+
+/// One listed key, kept as its normalised words.
 #[derive(Clone, PartialEq, Eq)]
 pub(crate) struct KeyPattern {
     listed: String,
     words: Vec<String>,
-    /// Length and first byte of the last word, kept inline so that most keys are turned away
-    /// without following a pointer.
-    last_len: usize,
-    last_first: u8,
+    /// The words run together, when long enough to be matched that way.
+    joined: Option<String>,
 }
 
 impl KeyPattern {
-    /// Returns `None` for a key with no words (empty, or only separators).
+    /// Returns `None` for a key with no words (empty, only separators or only numbers).
     pub(crate) fn new(listed: &str) -> Option<Self> {
-        let words: Vec<String> = split_words(listed)
-            .map(|w| w.to_ascii_lowercase())
-            .collect();
+        let words = key_words(listed);
         if words.is_empty() {
             return None;
         }
-        let last = words.last()?.as_bytes();
+        let joined: String = words.concat();
+        let letters = joined.chars().filter(|c| c.is_alphabetic()).count();
         Some(KeyPattern {
             listed: listed.trim().to_owned(),
-            last_len: last.len(),
-            last_first: last[0],
+            joined: (letters >= RUN_TOGETHER_MIN_LETTERS).then_some(joined),
             words,
         })
     }
@@ -39,51 +176,78 @@ impl KeyPattern {
         &self.listed
     }
 
-    fn last_word(&self) -> &str {
+    fn last(&self) -> &str {
         // `new` refuses patterns without words.
         self.words.last().map_or("", String::as_str)
     }
 
-    /// True when the key whose words, last first, are `key_words_rev` ends with this pattern.
-    fn matches_rev<'k>(&self, key_words_rev: impl Iterator<Item = &'k str>) -> bool {
-        let mut key_words = key_words_rev;
-        self.words
-            .iter()
-            .rev()
-            .all(|p| key_words.next().is_some_and(|k| k.eq_ignore_ascii_case(p)))
+    /// `Some(plural)` when `core` (a key's words, suffix words set aside) ends with this pattern.
+    fn matches_end(&self, core: &[String]) -> Option<bool> {
+        let (last, before) = core.split_last()?;
+        let n = self.words.len();
+        let words_match =
+            before.len() + 1 >= n && before[before.len() + 1 - n..] == self.words[..n - 1];
+        if let Some(plural) = word_form(last, self.last()).filter(|_| words_match) {
+            return Some(plural);
+        }
+        let joined = self.joined.as_deref()?;
+        let plural = is_plural(last);
+        let singular = last.strip_suffix("es").or_else(|| last.strip_suffix('s'));
+        let ends = |w: &str| w.ends_with(joined);
+        (ends(last) || singular.is_some_and(ends) || plural_ends(last, joined)).then_some(plural)
     }
 }
 
-/// The listed keys, with an index that turns most keys away after one look-up.
+/// True when `word` ends with `joined` in a singular form (`joined` listed as a plural such as
+/// `credentials`, the word ending in `credential`).
+fn plural_ends(word: &str, joined: &str) -> bool {
+    joined
+        .strip_suffix('s')
+        .is_some_and(|single| word.len() > single.len() && word.ends_with(single))
+}
+
+/// `Some(plural)` when `word` is `listed`, its plural or (for a plural listed key) its singular.
+fn word_form(word: &str, listed: &str) -> Option<bool> {
+    if word == listed {
+        return Some(is_plural(word));
+    }
+    if matches!(word.strip_prefix(listed), Some("s" | "es")) {
+        return Some(true);
+    }
+    (listed.strip_suffix('s') == Some(word)).then_some(false)
+}
+
+/// `tokens`, `passes`, `credentials`: ends with `s` but not `ss` (`pass` is singular).
+fn is_plural(word: &str) -> bool {
+    word.ends_with('s') && !word.ends_with("ss")
+}
+
+/// Every rule ever built gets its own id, so cached verdicts of one rule are never served for
+/// another.
+static NEXT_RULE_ID: AtomicU64 = AtomicU64::new(1);
+
+/// The listed keys.
 #[derive(Clone)]
 pub(crate) struct KeyRule {
     patterns: Vec<KeyPattern>,
-    /// For each ASCII first byte of a pattern's last word, a bit per last-word length (lengths
-    /// from 31 up share bit 31).
-    last_words: [u32; 128],
-}
-
-fn length_bit(len: usize) -> u32 {
-    1 << len.min(31)
+    id: u64,
 }
 
 impl KeyRule {
     pub(crate) fn new() -> Self {
         KeyRule {
             patterns: Vec::new(),
-            last_words: [0; 128],
+            id: NEXT_RULE_ID.fetch_add(1, Ordering::Relaxed),
         }
     }
 
     /// Adds a pattern; false when it was already there.
     pub(crate) fn add(&mut self, pattern: KeyPattern) -> bool {
-        if self.patterns.contains(&pattern) {
+        if self.patterns.iter().any(|p| p.words == pattern.words) {
             return false;
         }
-        if let Some(slot) = self.last_words.get_mut(usize::from(pattern.last_first)) {
-            *slot |= length_bit(pattern.last_len);
-        }
         self.patterns.push(pattern);
+        self.id = NEXT_RULE_ID.fetch_add(1, Ordering::Relaxed);
         true
     }
 
@@ -91,158 +255,222 @@ impl KeyRule {
         &self.patterns
     }
 
-    /// True when `key` ends with the words of one of the patterns.
-    ///
-    /// Hot: every key of every record comes here. Words are read from the end and only as far
-    /// as a pattern needs, so most keys cost one short backward scan and one table look-up.
-    #[inline]
-    pub(crate) fn matches(&self, key: &str) -> bool {
-        let Some(last) = last_word(key) else {
-            return false;
-        };
-        let first = last.as_bytes()[0].to_ascii_lowercase();
-        let possible = self
-            .last_words
-            .get(usize::from(first))
-            .is_none_or(|lengths| lengths & length_bit(last.len()) != 0);
-        possible
-            && self.patterns.iter().any(|p| {
-                p.last_len == last.len()
-                    && p.last_first == first
-                    && p.last_word().eq_ignore_ascii_case(last)
-                    && (p.words.len() == 1 || p.matches_rev(words_rev(key)))
-            })
+    /// This rule's identity (changes whenever a key is added).
+    pub(crate) fn id(&self) -> u64 {
+        self.id
     }
-}
 
-/// The words of `key` from the last to the first, with the boundaries of [`split_words`].
-fn words_rev(key: &str) -> impl Iterator<Item = &str> {
-    let mut rest = key;
-    std::iter::from_fn(move || {
-        let (start, end) = last_word_bounds(rest.as_bytes())?;
-        let word = &rest[start..end];
-        rest = &rest[..start];
-        Some(word)
-    })
-}
-
-#[inline]
-fn last_word(key: &str) -> Option<&str> {
-    last_word_bounds(key.as_bytes()).map(|(start, end)| &key[start..end])
-}
-
-/// Where the last word of `bytes` starts and ends.
-#[inline]
-fn last_word_bounds(bytes: &[u8]) -> Option<(usize, usize)> {
-    let mut end = bytes.len();
-    while end > 0 && is_separator(bytes[end - 1]) {
-        end -= 1;
-    }
-    if end == 0 {
-        return None;
-    }
-    let mut start = end - 1;
-    while start > 0 && !is_separator(bytes[start - 1]) && !is_word_boundary(bytes, start) {
-        start -= 1;
-    }
-    Some((start, end))
-}
-
-/// The words of a key: runs of letters and digits, split at separators and at case changes
-/// (`apiKey` → `api`, `Key`; `APIKey` → `API`, `Key`; `oauth2Token` → `oauth2`, `Token`).
-pub(crate) fn split_words(key: &str) -> impl Iterator<Item = &str> {
-    let bytes = key.as_bytes();
-    let mut start = 0;
-    std::iter::from_fn(move || {
-        while start < bytes.len() && is_separator(bytes[start]) {
-            start += 1;
+    /// The verdict on `key`, computed (not cached: see `Redactor::key_verdict`).
+    pub(crate) fn judge(&self, key: &str) -> KeyVerdict {
+        super::scan::work(4 * key.len() + 16);
+        let words = key_words(key);
+        let suffixes = words
+            .iter()
+            .rev()
+            .take_while(|w| SUFFIX_WORDS.contains(&w.as_str()))
+            .count();
+        for strip in 0..=suffixes.min(words.len().saturating_sub(1)) {
+            let core = &words[..words.len() - strip];
+            if let Some(plural) = self.patterns.iter().find_map(|p| p.matches_end(core)) {
+                let last = core.last().map_or("", String::as_str);
+                return KeyVerdict {
+                    secret: true,
+                    plural: plural && strip == 0,
+                    workdir: words.len() == 1 && words[0] == "pwd",
+                    header: last.ends_with("authorization"),
+                    cookie: last.starts_with("cookie"),
+                    shaped: false,
+                };
+            }
         }
-        if start >= bytes.len() {
-            return None;
-        }
-        let begin = start;
-        let mut i = begin + 1;
-        while i < bytes.len() && !is_separator(bytes[i]) && !is_word_boundary(bytes, i) {
-            i += 1;
-        }
-        start = i;
-        Some(&key[begin..i])
-    })
+        KeyVerdict::default()
+    }
 }
 
-#[inline]
-fn is_separator(b: u8) -> bool {
-    SEPARATORS[usize::from(b)]
+/// The key's words: normalised, split, case-folded, numbers dropped (see the module docs).
+pub(crate) fn key_words(key: &str) -> Vec<String> {
+    let normal = normalise(key);
+    split_words(&normal)
+        .into_iter()
+        .filter(|w| !w.chars().all(char::is_numeric))
+        .map(fold)
+        .collect()
 }
 
-/// ASCII punctuation and white space.
-static SEPARATORS: [bool; 256] = {
-    let mut table = [false; 256];
-    let mut b = 0;
-    while b < 128 {
-        let c = b as u8;
-        table[b] = c.is_ascii_punctuation() || c.is_ascii_whitespace();
-        b += 1;
+/// Format characters dropped, then NFKC (ASCII keys are returned as they are).
+fn normalise(key: &str) -> Cow<'_, str> {
+    if key.is_ascii() {
+        return Cow::Borrowed(key);
     }
-    table
-};
+    let visible: String = key.chars().filter(|c| !is_format_char(*c)).collect();
+    let nfkc: String = visible.nfkc().filter(|c| !is_format_char(*c)).collect();
+    Cow::Owned(nfkc)
+}
 
-/// A new word starts at `i` on `aB` and on the last capital of `ABc`.
-#[inline]
-fn is_word_boundary(bytes: &[u8], i: usize) -> bool {
-    let (prev, cur) = (bytes[i - 1], bytes[i]);
-    if !cur.is_ascii_uppercase() {
-        return false;
+fn fold(word: &str) -> String {
+    if word.is_ascii() {
+        word.to_ascii_lowercase()
+    } else {
+        caseless::default_case_fold_str(word)
     }
-    if prev.is_ascii_lowercase() || prev.is_ascii_digit() {
-        return true;
+}
+
+/// Format and other default-ignorable characters (Unicode `Cf` and `Default_Ignorable_Code_Point`):
+/// invisible, so they must not split or disguise a key.
+fn is_format_char(c: char) -> bool {
+    matches!(
+        c as u32,
+        0x00AD
+            | 0x034F
+            | 0x061C
+            | 0x0600..=0x0605
+            | 0x06DD
+            | 0x070F
+            | 0x08E2
+            | 0x115F..=0x1160
+            | 0x17B4..=0x17B5
+            | 0x180B..=0x180F
+            | 0x200B..=0x200F
+            | 0x202A..=0x202E
+            | 0x2060..=0x206F
+            | 0x3164
+            | 0xFE00..=0xFE0F
+            | 0xFEFF
+            | 0xFFA0
+            | 0xFFF0..=0xFFFB
+            | 0x110BD
+            | 0x110CD
+            | 0x13430..=0x1343F
+            | 0x1BCA0..=0x1BCA3
+            | 0x1D173..=0x1D17A
+            | 0xE0000..=0xE0FFF
+    )
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum CharClass {
+    Separator,
+    Upper,
+    Lower,
+    Digit,
+}
+
+fn class(c: char) -> CharClass {
+    if c.is_numeric() {
+        CharClass::Digit
+    } else if !c.is_alphanumeric() {
+        CharClass::Separator
+    } else if c.is_uppercase() {
+        CharClass::Upper
+    } else {
+        CharClass::Lower
     }
-    prev.is_ascii_uppercase() && bytes.get(i + 1).is_some_and(u8::is_ascii_lowercase)
+}
+
+/// The words of a normalised key, in their original case.
+fn split_words(key: &str) -> Vec<&str> {
+    let chars: Vec<(usize, char)> = key.char_indices().collect();
+    let mut words = Vec::new();
+    let mut start: Option<usize> = None;
+    for (n, &(at, c)) in chars.iter().enumerate() {
+        let here = class(c);
+        if here == CharClass::Separator {
+            if let Some(s) = start.take() {
+                words.push(&key[s..at]);
+            }
+            continue;
+        }
+        match start {
+            None => start = Some(at),
+            Some(s) if starts_word(key, s, &chars, n) => {
+                words.push(&key[s..at]);
+                start = Some(at);
+            }
+            Some(_) => {}
+        }
+    }
+    if let Some(s) = start {
+        words.push(&key[s..]);
+    }
+    words
+}
+
+/// True when a new word starts at `chars[n]` inside the word that began at byte `word_start`.
+fn starts_word(key: &str, word_start: usize, chars: &[(usize, char)], n: usize) -> bool {
+    let prev = class(chars[n - 1].1);
+    let here = class(chars[n].1);
+    let next = chars.get(n + 1).map(|&(_, c)| class(c));
+    match (prev, here) {
+        (CharClass::Lower, CharClass::Upper) => true,
+        (CharClass::Upper, CharClass::Upper) => next == Some(CharClass::Lower),
+        (CharClass::Upper | CharClass::Lower, CharClass::Digit) => {
+            !is_base64_word(&key[word_start..chars[n].0], &key[chars[n].0..])
+        }
+        (CharClass::Digit, CharClass::Upper | CharClass::Lower) => true,
+        _ => false,
+    }
+}
+
+/// `b` or `base` followed by `64`: the words `b64` and `base64` stay whole.
+fn is_base64_word(letters: &str, rest: &str) -> bool {
+    (letters.eq_ignore_ascii_case("b") || letters.eq_ignore_ascii_case("base"))
+        && rest.starts_with("64")
+        && !rest[2..].starts_with(|c: char| c.is_numeric())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn words(key: &str) -> Vec<&str> {
-        split_words(key).collect()
+    fn words(key: &str) -> Vec<String> {
+        key_words(key)
     }
 
     #[test]
-    fn splits_every_naming_style_into_words() {
-        assert_eq!(words("apiKey"), ["api", "Key"]);
-        assert_eq!(words("API_KEY"), ["API", "KEY"]);
+    fn splits_every_naming_style_into_folded_words() {
+        assert_eq!(words("apiKey"), ["api", "key"]);
+        assert_eq!(words("API_KEY"), ["api", "key"]);
         assert_eq!(words("x-api-key"), ["x", "api", "key"]);
-        assert_eq!(words("APIKey"), ["API", "Key"]);
-        assert_eq!(words("oauth2Token"), ["oauth2", "Token"]);
-        assert_eq!(words("db.password"), ["db", "password"]);
-        assert_eq!(words("--password"), ["password"]);
-        assert_eq!(words("__"), Vec::<&str>::new());
+        assert_eq!(words("APIKey"), ["api", "key"]);
+        assert_eq!(words("oauth2Token"), ["oauth", "token"]);
+        assert_eq!(words("password1"), ["password"]);
+        assert_eq!(words("password[0]"), ["password"]);
+        assert_eq!(words("Password_2"), ["password"]);
+        assert_eq!(
+            words("ENCRYPTION_KEY_BASE64"),
+            ["encryption", "key", "base64"]
+        );
+        assert_eq!(words("keyB64"), ["key", "b64"]);
+        assert_eq!(words("base64url"), ["base64", "url"]);
+        assert_eq!(words("__"), Vec::<String>::new());
     }
 
     #[test]
-    fn backward_words_agree_with_the_forward_split() {
-        for key in [
-            "apiKey",
-            "API_KEY",
-            "APIKey",
-            "x-api-key--",
-            "oauth2Token",
-            "a",
-            "ÄpiKey",
-            "key2Z",
-            "ABCdEF",
-            "--",
-        ] {
-            let mut backward: Vec<&str> = words_rev(key).collect();
-            backward.reverse();
-            assert_eq!(backward, words(key), "{key}");
-        }
+    fn invisible_and_compatibility_characters_do_not_disguise_a_key() {
+        assert_eq!(words("pass\u{200B}word"), ["password"]);
+        assert_eq!(words("\u{FEFF}password"), ["password"]);
+        assert_eq!(words("pass\u{00AD}word"), ["password"]);
+        assert_eq!(words("db\u{00A0}password"), ["db", "password"]);
+        assert_eq!(words("ＰＡＳＳＷＯＲＤ"), ["password"]);
+        assert_eq!(words("STRASSE"), words("straße"));
     }
 
     #[test]
     fn a_pattern_without_words_is_refused() {
         assert!(KeyPattern::new(" - ").is_none());
+        assert!(KeyPattern::new("123").is_none());
         assert_eq!(KeyPattern::new(" apiKey ").unwrap().listed(), "apiKey");
+    }
+
+    #[test]
+    fn paths_and_digit_strings_are_recognised() {
+        for path in ["/home/alice", "~/proj", "C:\\Users", "d:/x"] {
+            assert!(is_path(path.as_bytes()), "{path}");
+        }
+        for not in ["hunter2", "C:", "", "12:/"] {
+            assert!(!is_path(not.as_bytes()), "{not}");
+        }
+        assert!(is_digit_string(b"1200"));
+        assert!(!is_digit_string(b"12a") && !is_digit_string(b""));
     }
 }

@@ -35,7 +35,8 @@ pub const MIN_START_INTERVAL: Duration = Duration::from_secs(30);
 /// [`MIN_START_INTERVAL`] unless a whole batch is waiting. Reads nothing when telemetry is off or
 /// no endpoint is configured.
 pub fn is_due(settings: &Settings) -> bool {
-    if !settings.switch().enabled() || settings.forwarding_withheld().is_some() {
+    let switch = settings.switch();
+    if !switch.enabled() || switch.local_only() || settings.forwarding_withheld().is_some() {
         return false;
     }
     let (Forwarding::Ready(config), Some(dir)) = (settings.forwarding(), settings.dir()) else {

@@ -31,6 +31,9 @@ pub struct SendOptions {
     /// Move the rejected batches back into the outbox first, and lift a pause (`flush
     /// --rejected`: an operator acts).
     pub requeue_rejected: bool,
+    /// Also send the events held under a `local` consent or policy (`flush --include-local`:
+    /// an operator asks; consent is never retroactive otherwise).
+    pub include_local: bool,
 }
 
 impl SendOptions {
@@ -41,6 +44,7 @@ impl SendOptions {
             lock_wait: Duration::ZERO,
             respect_backoff: true,
             requeue_rejected: false,
+            include_local: false,
         }
     }
 
@@ -51,6 +55,7 @@ impl SendOptions {
             lock_wait: budget,
             respect_backoff: false,
             requeue_rejected: false,
+            include_local: false,
         }
     }
 }
@@ -170,6 +175,7 @@ fn ready(settings: &Settings) -> Result<(ForwardConfig, std::path::PathBuf), Str
         Forwarding::Invalid { .. } => {
             return Err("a forwarding setting cannot be used (see telemetry status)".into());
         }
+        Forwarding::Refused { reason, .. } => return Err(reason.clone()),
     };
     let dir = settings.dir().ok_or("there is no telemetry folder")?;
     Ok((config, dir))
@@ -196,6 +202,9 @@ impl Run {
             max_events: self.config.max_batch_events() as u64,
         };
         self.outbox.claim(limits)?;
+        if options.include_local {
+            self.outbox.claim_held(limits)?;
+        }
         if !self.due(options)? {
             return Ok(());
         }

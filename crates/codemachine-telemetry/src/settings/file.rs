@@ -51,6 +51,10 @@ pub struct FileLayer {
     pub redact_unreadable: bool,
     /// The `[forward]` section's values, as written (the resolver checks them), each with its line.
     pub forward: Vec<FileValue>,
+    /// `consent`: what `telemetry enable|disable` stored.
+    pub consent: Option<super::switch::Mode>,
+    /// `consent_date`: when.
+    pub consent_date: Option<String>,
     /// Everything wrong with the file, each naming its line.
     pub problems: Vec<FileProblem>,
 }
@@ -204,7 +208,8 @@ struct Reader<'t, 'l> {
     layer: &'l mut FileLayer,
 }
 
-const TOP_KEYS: &str = "max_spool_bytes, salt_rotation_days, [redact], [forward]";
+const TOP_KEYS: &str =
+    "consent, consent_date, max_spool_bytes, salt_rotation_days, [redact], [forward]";
 const REDACT_KEYS: &str = "keys, documented";
 
 impl Reader<'_, '_> {
@@ -220,6 +225,8 @@ impl Reader<'_, '_> {
                 "salt_rotation_days" => self.salt_rotation_days(value),
                 "redact" => self.redact(value),
                 "forward" => self.forward(value),
+                "consent" => self.consent(value),
+                "consent_date" => self.consent_date(value),
                 other => {
                     let message = format!("unknown key `{other}` (known: {TOP_KEYS})");
                     self.problem(key.span(), message);
@@ -271,6 +278,29 @@ impl Reader<'_, '_> {
                 }
             }
         }
+    }
+
+    fn consent(&mut self, value: &Spanned<DeValue<'_>>) {
+        match value
+            .get_ref()
+            .as_str()
+            .and_then(super::switch::Mode::parse)
+        {
+            Some(mode) => self.layer.consent = Some(mode),
+            None => {
+                let message = "consent must be \"on\", \"local\" or \"off\" (written by telemetry enable/disable)";
+                self.problem(value.span(), message.to_owned());
+            }
+        }
+    }
+
+    fn consent_date(&mut self, value: &Spanned<DeValue<'_>>) {
+        let date = match value.get_ref() {
+            DeValue::String(s) => s.to_string(),
+            DeValue::Datetime(d) => d.to_string(),
+            _ => return self.problem(value.span(), "consent_date must be a date".to_owned()),
+        };
+        self.layer.consent_date = Some(date);
     }
 
     fn forward(&mut self, value: &Spanned<DeValue<'_>>) {

@@ -35,6 +35,13 @@ pub enum Forwarding {
         /// The endpoint as configured, credentials masked when it parses at all.
         endpoint: String,
     },
+    /// The machine policy does not allow the configured endpoint: events stay local.
+    Refused {
+        /// The endpoint as configured, masked.
+        endpoint: String,
+        /// Why (which policy, what it allows).
+        reason: String,
+    },
 }
 
 /// The forwarding part of the settings, with each value's source for `status`.
@@ -45,6 +52,46 @@ pub struct ForwardSettings {
 }
 
 impl ForwardSettings {
+    /// Stops forwarding unless the configured endpoint is the one the machine policy allows
+    /// (`allowed`: `Ok(None)` when no policy restricts it, `Err` when policies conflict).
+    pub(super) fn enforce_policy(
+        &mut self,
+        allowed: Result<Option<(&str, &std::path::Path)>, String>,
+        problems: &mut Vec<Problem>,
+    ) {
+        let Forwarding::Ready(config) = &self.forwarding else {
+            return;
+        };
+        let reason = match allowed {
+            Ok(None) => return,
+            Err(conflict) => format!("{conflict}: forwarding stops"),
+            Ok(Some((endpoint, file))) => {
+                let same = ForwardConfig::builder(endpoint.trim())
+                    .protocol(config.protocol())
+                    .build()
+                    .is_ok_and(|allowed| {
+                        allowed.request_url_masked() == config.request_url_masked()
+                    });
+                if same {
+                    return;
+                }
+                format!(
+                    "the machine policy {} allows only {}: forwarding to {} stops",
+                    file.display(),
+                    masked_endpoint(endpoint),
+                    config.endpoint_masked()
+                )
+            }
+        };
+        problems.push(Problem::new(
+            "machine policy",
+            reason.clone(),
+            Effect::ForwardingOff,
+        ));
+        let endpoint = config.endpoint_masked();
+        self.forwarding = Forwarding::Refused { endpoint, reason };
+    }
+
     /// No endpoint: events stay local.
     pub(super) fn local() -> ForwardSettings {
         ForwardSettings {

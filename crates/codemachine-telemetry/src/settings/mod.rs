@@ -17,10 +17,12 @@
 //! setting's default in its place) and, when it touches telemetry, turns the switch off, so a
 //! broken configuration fails closed and `status` can still show everything else.
 
+pub mod consent;
 mod env;
 pub mod file;
 #[cfg(feature = "forward")]
 pub mod forwarding;
+pub mod policy;
 mod switch;
 pub mod values;
 
@@ -30,7 +32,8 @@ use std::path::{Path, PathBuf};
 use serde_json::{Value as Json, json};
 
 pub use env::Environment;
-pub use switch::{Decision, Switch};
+pub use policy::Policy;
+pub use switch::{Cap, Consent, Decision, Mode, Switch};
 pub use values::ColorChoice;
 
 use crate::env_vars;
@@ -60,6 +63,8 @@ pub enum Source {
     Flag(&'static str),
     /// The embedding program, through [`SettingsBuilder`].
     Api,
+    /// The machine policy (see `status` for its files).
+    Policy,
 }
 
 impl fmt::Display for Source {
@@ -70,6 +75,7 @@ impl fmt::Display for Source {
             Source::Env(name) => write!(f, "environment ({name})"),
             Source::Flag(name) => write!(f, "flag ({name})"),
             Source::Api => f.write_str("program"),
+            Source::Policy => f.write_str("machine policy"),
         }
     }
 }
@@ -134,6 +140,8 @@ pub enum Effect {
     LoggerDefault,
     /// A forwarding setting: events stay local until it is fixed.
     ForwardingOff,
+    /// A machine policy file cannot be used and is ignored: said on every command.
+    PolicyIgnored,
 }
 
 impl Problem {
@@ -176,6 +184,9 @@ pub struct Settings {
     forward: forwarding::ForwardSettings,
     failpoint: Option<String>,
     login_name: Option<String>,
+    /// The keys the environment and the config file add (an override that needs documenting).
+    redact_override: Vec<String>,
+    policy: Policy,
     problems: Vec<Problem>,
 }
 
@@ -247,14 +258,19 @@ impl Settings {
     /// config file) and the extension is not documented (`redact.documented`,
     /// `TELEMETRY_REDACT_DOCUMENTED`). Events are kept locally meanwhile.
     pub fn forwarding_withheld(&self) -> Option<String> {
-        let extended = !self.redact_keys.value.is_empty() && self.redact_keys.source != Source::Api;
+        let extended = !self.redact_override.is_empty();
         (extended && self.redact_documented.value.is_none()).then(|| {
             format!(
                 "the redaction list was extended ({}) and the extension is not documented: set redact.documented in the config file or {} (a ticket id, a link) to forward",
-                self.redact_keys.value.join(", "),
+                self.redact_override.join(", "),
                 env_vars::TELEMETRY_REDACT_DOCUMENTED
             )
         })
+    }
+
+    /// The machine policy's files, applied or ignored, and their rules.
+    pub fn policy(&self) -> &Policy {
+        &self.policy
     }
 
     /// Where events go: nowhere (no endpoint), a collector, or nowhere yet (a setting cannot be
@@ -285,7 +301,7 @@ impl Settings {
         let asked = matches!(self.switch.decided_by(), Decision::ConfigurationError);
         let on = self.switch.enabled();
         self.problems.iter().filter(move |p| match p.effect {
-            Effect::RedactionIncomplete => true,
+            Effect::RedactionIncomplete | Effect::PolicyIgnored => true,
             Effect::TelemetryOff => asked,
             Effect::ForwardingOff => on || asked,
             Effect::LoggerDefault => false,
@@ -444,6 +460,18 @@ impl SettingsBuilder {
                 .unwrap_or_default(),
             &mut problems,
         );
+        let policy = Policy::load(
+            self.env.path(env_vars::CODEMACHINE_POLICY_FILE).as_deref(),
+            crate::sys::current_uid(),
+        );
+        for (path, why) in policy.ignored() {
+            let message = format!("this machine policy is ignored: {why}");
+            problems.push(Problem::new(
+                path.display().to_string(),
+                message,
+                Effect::PolicyIgnored,
+            ));
+        }
         let resolved = Resolved {
             env: &self.env,
             problems: &mut problems,
@@ -452,8 +480,13 @@ impl SettingsBuilder {
         #[cfg(feature = "forward")]
         {
             settings.forward = forward;
+            settings
+                .forward
+                .enforce_policy(policy.endpoint(), &mut problems);
         }
         settings.config_file_present = present;
+        settings.apply_policy(&policy, &self.env, file);
+        settings.policy = policy;
         self.apply_api_values(&mut settings);
         settings.problems = problems;
         if settings.has_telemetry_problem() {
@@ -511,6 +544,29 @@ impl SettingsBuilder {
 }
 
 impl Settings {
+    /// The machine policy's restrictions, and the switch as every layer decides it.
+    fn apply_policy(&mut self, policy: &Policy, env: &Environment, file: Option<&file::FileLayer>) {
+        let consent = file.and_then(|f| {
+            let mode = f.consent?;
+            Some(Consent {
+                mode,
+                date: f.consent_date.clone(),
+            })
+        });
+        self.switch = Switch::resolve(env, consent.as_ref(), policy.cap().as_ref());
+        if let Some((bound, _)) = policy.max_spool_bytes()
+            && bound < self.max_spool_bytes.value
+        {
+            self.max_spool_bytes = Setting::new(bound, Source::Policy);
+        }
+        self.redact_override = self.redact_keys.value.clone();
+        for key in policy.redact_keys() {
+            if !self.redact_keys.value.contains(&key) {
+                self.redact_keys.value.push(key);
+            }
+        }
+    }
+
     fn has_telemetry_problem(&self) -> bool {
         self.problems
             .iter()
@@ -613,6 +669,8 @@ impl Resolved<'_> {
             #[cfg(feature = "forward")]
             forward: forwarding::ForwardSettings::local(),
             failpoint: self.env.text(env_vars::CODEMACHINE_FAILPOINT),
+            redact_override: Vec::new(),
+            policy: Policy::default(),
             login_name: self
                 .env
                 .text(env_vars::USER)

@@ -1,12 +1,18 @@
-//! The switch: is telemetry on, and what decided it.
+//! The switch: is telemetry on (and, when on, may its events leave the machine), and what
+//! decided it.
 //!
-//! Order (SPEC §2, §4): `DO_NOT_TRACK` set to anything but an "off" word disables whatever else is
-//! set (an opt-out is honoured even when malformed); then `TELEMETRY_ENABLED` (a recognised word
-//! decides, anything else disables with a warning: fail closed, a typo never turns collection on);
-//! then the default, off. A configuration that cannot be used turns a "yes" into "no" (the
-//! resolver applies that, see [`Switch::refused_by_configuration`]). The machine policy and the
-//! stored consent of later versions slot in here, in that order, between `DO_NOT_TRACK` and the
-//! default.
+//! Order (SPEC §2, §4, §8), first that speaks decides:
+//! 1. `DO_NOT_TRACK` set to anything but an "off" word: off (an opt-out is honoured even when
+//!    malformed);
+//! 2. the machine policy's `telemetry = "off"`: off;
+//! 3. `TELEMETRY_ENABLED`, for this run (a recognised word decides; anything else is off, with a
+//!    warning: fail closed, a typo never turns collection on);
+//! 4. the consent stored by `telemetry enable [--local-only] | disable` (`on`, `local`, `off`);
+//! 5. the default: off.
+//!
+//! Then the policy's `telemetry = "local"` caps "on" to "local" (recorded, never forwarded), and a
+//! configuration that cannot be used turns a "yes" into "no" (see
+//! [`Switch::refused_by_configuration`]).
 
 use std::fmt;
 
@@ -14,11 +20,53 @@ use super::env::Environment;
 use super::values::on_off;
 use crate::env_vars::{DO_NOT_TRACK, TELEMETRY_ENABLED};
 
-/// Whether telemetry is on, and why.
+/// Whether telemetry is on, whether its events may be forwarded, and why.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Switch {
-    enabled: bool,
+    mode: Mode,
     decided_by: Decision,
+}
+
+/// What telemetry may do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Mode {
+    /// Nothing is recorded.
+    Off,
+    /// Events are recorded and kept on this machine, apart from the others, never forwarded
+    /// unless an operator asks (`flush --include-local`).
+    Local,
+    /// Events are recorded, and forwarded when an endpoint is configured.
+    On,
+}
+
+impl Mode {
+    /// `off`, `local` or `on`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Off => "off",
+            Mode::Local => "local",
+            Mode::On => "on",
+        }
+    }
+
+    /// Reads `on`, `local`, `off` (any case, trimmed).
+    pub fn parse(text: &str) -> Option<Mode> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "on" => Some(Mode::On),
+            "local" => Some(Mode::Local),
+            "off" => Some(Mode::Off),
+            _ => None,
+        }
+    }
+}
+
+/// The consent `telemetry enable|disable` stored in the config file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Consent {
+    /// What the user chose.
+    pub mode: Mode,
+    /// When (as written, RFC 3339), if the file says.
+    pub date: Option<String>,
 }
 
 /// What decided the switch.
@@ -30,6 +78,13 @@ pub enum Decision {
         /// The variable's value, trimmed.
         value: String,
     },
+    /// The machine policy (its file): off, or capped to local.
+    Policy {
+        /// The policy file that decided.
+        file: String,
+        /// Its `telemetry` rule.
+        rule: String,
+    },
     /// `TELEMETRY_ENABLED` holds a recognised on or off word.
     TelemetryEnabled {
         /// The variable's value, trimmed.
@@ -40,6 +95,8 @@ pub enum Decision {
         /// The variable's value.
         value: String,
     },
+    /// The consent stored with `telemetry enable|disable`.
+    Consent(Consent),
     /// Nothing decided: off (telemetry is opt-in).
     Default,
     /// Telemetry was asked for, but the configuration cannot be used: off until it is fixed.
@@ -49,12 +106,14 @@ pub enum Decision {
 }
 
 impl Decision {
-    /// The short name `status --json` reports under `decided_by`: `DO_NOT_TRACK`,
-    /// `TELEMETRY_ENABLED`, `default`, `configuration error` or `api`.
+    /// The short name `status --json` reports under `decided_by`: `policy`, `DO_NOT_TRACK`,
+    /// `TELEMETRY_ENABLED`, `consent`, `default`, `configuration error` or `api`.
     pub fn key(&self) -> &'static str {
         match self {
             Decision::DoNotTrack { .. } => DO_NOT_TRACK,
+            Decision::Policy { .. } => "policy",
             Decision::TelemetryEnabled { .. } | Decision::Unrecognised { .. } => TELEMETRY_ENABLED,
+            Decision::Consent(_) => "consent",
             Decision::Default => "default",
             Decision::ConfigurationError => "configuration error",
             Decision::Api => "api",
@@ -64,12 +123,18 @@ impl Decision {
     /// What a person can do to turn telemetry on, if anything short of changing what decided.
     pub fn how_to_enable(&self) -> Option<String> {
         match self {
-            Decision::Default => Some(format!("set {TELEMETRY_ENABLED}=1")),
+            Decision::Default | Decision::Consent(_) => Some(
+                "run `codemachine telemetry enable` (or set TELEMETRY_ENABLED=1 for one run)"
+                    .into(),
+            ),
             Decision::Unrecognised { .. } => {
                 Some(format!("set {TELEMETRY_ENABLED} to 1, true, yes or on"))
             }
             Decision::TelemetryEnabled { .. } => Some(format!("set {TELEMETRY_ENABLED}=1")),
             Decision::DoNotTrack { .. } => Some(format!("unset {DO_NOT_TRACK} (it opts out)")),
+            Decision::Policy { .. } => {
+                Some("ask the machine's administrator (a policy decides)".into())
+            }
             Decision::ConfigurationError => Some("fix the configuration (telemetry status)".into()),
             Decision::Api => None,
         }
@@ -80,12 +145,22 @@ impl fmt::Display for Decision {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Decision::DoNotTrack { value } => write!(f, "{DO_NOT_TRACK}={value}"),
+            Decision::Policy { file, rule } => {
+                write!(f, "the machine policy {file} (telemetry = {rule:?})")
+            }
             Decision::TelemetryEnabled { value } => write!(f, "{TELEMETRY_ENABLED}={value}"),
             Decision::Unrecognised { value } => write!(
                 f,
                 "{TELEMETRY_ENABLED}={value:?} is not a recognised value (1, true, yes, on / 0, false, no, off)"
             ),
-            Decision::Default => write!(f, "{TELEMETRY_ENABLED} is not set (telemetry is opt-in)"),
+            Decision::Consent(Consent { mode, date }) => match date {
+                Some(date) => write!(f, "your consent ({}, given {date})", mode.as_str()),
+                None => write!(f, "your consent ({})", mode.as_str()),
+            },
+            Decision::Default => write!(
+                f,
+                "{TELEMETRY_ENABLED} is not set and no consent was given (telemetry is opt-in)"
+            ),
             Decision::ConfigurationError => {
                 f.write_str("the configuration cannot be used (see telemetry status)")
             }
@@ -94,55 +169,91 @@ impl fmt::Display for Decision {
     }
 }
 
+/// The policy's cap on the switch: the most it allows, and the file that says so.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Cap {
+    /// `Off`, `Local` or `On` (`user`: no cap).
+    pub mode: Mode,
+    /// The file.
+    pub file: String,
+}
+
 impl Switch {
-    /// The switch the environment decides.
-    pub fn from_environment(env: &Environment) -> Switch {
+    /// The switch the layers decide: the environment, the stored consent, the policy's cap.
+    pub fn resolve(env: &Environment, consent: Option<&Consent>, cap: Option<&Cap>) -> Switch {
         if let Some(value) = env.text(DO_NOT_TRACK).map(|v| v.trim().to_owned())
             && on_off(&value) != Some(false)
         {
-            return Switch::off(Decision::DoNotTrack { value });
+            return Switch::new(Mode::Off, Decision::DoNotTrack { value });
         }
-        let Some(value) = env.text(TELEMETRY_ENABLED) else {
-            return Switch::off(Decision::Default);
-        };
-        match on_off(&value) {
-            Some(enabled) => Switch {
-                enabled,
-                decided_by: Decision::TelemetryEnabled {
-                    value: value.trim().to_owned(),
-                },
-            },
-            None => Switch::off(Decision::Unrecognised { value }),
+        if let Some(cap) = cap.filter(|c| c.mode == Mode::Off) {
+            return Switch::new(Mode::Off, policy(cap));
+        }
+        let chosen = Switch::chosen(env, consent);
+        match cap {
+            Some(cap) if chosen.mode > cap.mode => Switch::new(cap.mode, policy(cap)),
+            _ => chosen,
+        }
+    }
+
+    /// The environment's switch alone (no consent, no policy).
+    pub fn from_environment(env: &Environment) -> Switch {
+        Switch::resolve(env, None, None)
+    }
+
+    /// `TELEMETRY_ENABLED` for this run, else the stored consent, else off.
+    fn chosen(env: &Environment, consent: Option<&Consent>) -> Switch {
+        if let Some(value) = env.text(TELEMETRY_ENABLED) {
+            return match on_off(&value) {
+                Some(on) => {
+                    let mode = if on { Mode::On } else { Mode::Off };
+                    Switch::new(
+                        mode,
+                        Decision::TelemetryEnabled {
+                            value: value.trim().to_owned(),
+                        },
+                    )
+                }
+                None => Switch::new(Mode::Off, Decision::Unrecognised { value }),
+            };
+        }
+        match consent {
+            Some(consent) => Switch::new(consent.mode, Decision::Consent(consent.clone())),
+            None => Switch::new(Mode::Off, Decision::Default),
         }
     }
 
     /// A switch set by the program: on or off, decided by [`Decision::Api`].
     pub fn api(enabled: bool) -> Switch {
-        Switch {
-            enabled,
-            decided_by: Decision::Api,
-        }
+        Switch::new(if enabled { Mode::On } else { Mode::Off }, Decision::Api)
     }
 
-    fn off(decided_by: Decision) -> Switch {
-        Switch {
-            enabled: false,
-            decided_by,
-        }
+    fn new(mode: Mode, decided_by: Decision) -> Switch {
+        Switch { mode, decided_by }
     }
 
     /// This switch when the configuration cannot be used: a "yes" becomes "no".
     pub(crate) fn refused_by_configuration(self) -> Switch {
-        if self.enabled {
-            Switch::off(Decision::ConfigurationError)
+        if self.enabled() {
+            Switch::new(Mode::Off, Decision::ConfigurationError)
         } else {
             self
         }
     }
 
-    /// True when telemetry records.
+    /// True when telemetry records (on or local).
     pub fn enabled(&self) -> bool {
-        self.enabled
+        self.mode != Mode::Off
+    }
+
+    /// Off, local or on.
+    pub fn mode(&self) -> Mode {
+        self.mode
+    }
+
+    /// True when events are recorded but kept on this machine (a `local` consent or policy).
+    pub fn local_only(&self) -> bool {
+        self.mode == Mode::Local
     }
 
     /// What decided.
@@ -157,15 +268,45 @@ impl Switch {
     }
 }
 
+fn policy(cap: &Cap) -> Decision {
+    let rule = match cap.mode {
+        Mode::Off => "off",
+        Mode::Local => "local",
+        Mode::On => "user",
+    };
+    Decision::Policy {
+        file: cap.file.clone(),
+        rule: rule.to_owned(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn switch(enabled: Option<&str>, dnt: Option<&str>) -> Switch {
+    fn env(enabled: Option<&str>, dnt: Option<&str>) -> Environment {
         let mut pairs = Vec::new();
         pairs.extend(enabled.map(|v| (TELEMETRY_ENABLED, v)));
         pairs.extend(dnt.map(|v| (DO_NOT_TRACK, v)));
-        Switch::from_environment(&Environment::from_pairs(pairs))
+        Environment::from_pairs(pairs)
+    }
+
+    fn switch(enabled: Option<&str>, dnt: Option<&str>) -> Switch {
+        Switch::from_environment(&env(enabled, dnt))
+    }
+
+    fn consent(mode: Mode) -> Consent {
+        Consent {
+            mode,
+            date: Some("2026-11-28T09:00:00Z".into()),
+        }
+    }
+
+    fn cap(mode: Mode) -> Cap {
+        Cap {
+            mode,
+            file: "/etc/codemachine/policy.toml".into(),
+        }
     }
 
     #[test]
@@ -212,5 +353,50 @@ mod tests {
         );
         let dnt = switch(Some("1"), Some("1")).refused_by_configuration();
         assert_eq!(dnt.decided_by().key(), "DO_NOT_TRACK");
+    }
+
+    /// The precedence matrix of SPEC §4 and §8: DO_NOT_TRACK > policy off > environment >
+    /// consent > default, then the policy's local cap.
+    #[test]
+    fn precedence_matrix() {
+        use Mode::{Local, Off, On};
+        type Row = (
+            Option<&'static str>,
+            Option<&'static str>,
+            Option<Mode>,
+            Option<Mode>,
+            Mode,
+            &'static str,
+        );
+        let rows: &[Row] = &[
+            // (TELEMETRY_ENABLED, DO_NOT_TRACK, consent, policy cap, mode, decided by)
+            (None, None, None, None, Off, "default"),
+            (None, None, Some(On), None, On, "consent"),
+            (None, None, Some(Local), None, Local, "consent"),
+            (None, None, Some(Off), None, Off, "consent"),
+            (Some("1"), None, Some(Off), None, On, "TELEMETRY_ENABLED"),
+            (Some("0"), None, Some(On), None, Off, "TELEMETRY_ENABLED"),
+            (Some("1"), None, Some(Local), None, On, "TELEMETRY_ENABLED"),
+            (Some("1"), Some("1"), Some(On), None, Off, "DO_NOT_TRACK"),
+            (None, Some("1"), Some(On), None, Off, "DO_NOT_TRACK"),
+            (Some("1"), None, None, Some(Off), Off, "policy"),
+            (None, None, Some(On), Some(Off), Off, "policy"),
+            (Some("1"), None, None, Some(Local), Local, "policy"),
+            (None, None, Some(On), Some(Local), Local, "policy"),
+            (None, None, Some(Local), Some(Local), Local, "consent"),
+            (None, None, Some(Off), Some(Local), Off, "consent"),
+            (Some("1"), None, None, Some(On), On, "TELEMETRY_ENABLED"),
+            (Some("1"), Some("1"), None, Some(Local), Off, "DO_NOT_TRACK"),
+        ];
+        for (enabled, dnt, stored, policy, mode, by) in rows {
+            let stored = stored.map(consent);
+            let policy = policy.map(cap);
+            let s = Switch::resolve(&env(*enabled, *dnt), stored.as_ref(), policy.as_ref());
+            assert_eq!(
+                (s.mode(), s.decided_by().key()),
+                (*mode, *by),
+                "{enabled:?} {dnt:?} {stored:?} {policy:?}"
+            );
+        }
     }
 }

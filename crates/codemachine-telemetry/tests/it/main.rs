@@ -6,5 +6,7 @@
 mod forward;
 mod panic_hook;
 mod pretty_fallback;
+mod redaction_corpus;
+mod redaction_gen;
 mod redaction_props;
 mod support;

@@ -28,6 +28,7 @@ pub fn run(args: &FlushArgs, settings: &Settings) -> Result<u8> {
     }
     let mut options = SendOptions::flush(args.timeout);
     options.requeue_rejected = args.rejected;
+    options.include_local = args.include_local;
     let started = Instant::now();
     let terminal = std::io::stderr().is_terminal();
     let mut shown = false;

@@ -6,14 +6,14 @@
 //! option and what was wrong with it. A record that could not be written anywhere (stdout is
 //! `/dev/full`) is an error, exit 1: writing it is the command's whole job.
 
-use std::io::{BufRead, Read};
-
 use anyhow::{Context, Result};
+use codemachine_telemetry::redact::LineScrubber;
 use codemachine_telemetry::{
     DEFAULT_SERVICE, Field, Level, Logger, Settings, Value, install_panic_hook,
 };
 use serde_json::{Map, Value as Json};
 
+use super::bounded_lines::read_bounded_line;
 use super::{UsageError, describe_io};
 use crate::cli::LogArgs;
 
@@ -48,9 +48,12 @@ pub fn run(args: LogArgs, settings: &Settings) -> Result<u8> {
     Ok(super::SUCCESS)
 }
 
-/// One record per line of stdin; bytes that are not UTF-8 are replaced, never fatal.
+/// One record per line of stdin; bytes that are not UTF-8 are replaced, never fatal. Lines go
+/// through a [`LineScrubber`] first, so a private key piped line by line is redacted from the
+/// line that opens its block to the one that ends it (one line alone shows no secret shape).
 fn log_lines(logger: &Logger, level: Level, fields: &[Field<'_>]) -> Result<()> {
     let mut input = std::io::stdin().lock();
+    let mut scrubber = LineScrubber::new(logger.redactor());
     let mut line = Vec::new();
     let truncated: Vec<Field<'_>> = fields
         .iter()
@@ -58,52 +61,14 @@ fn log_lines(logger: &Logger, level: Level, fields: &[Field<'_>]) -> Result<()> 
         .chain([("truncated", Value::Bool(true))])
         .collect();
     loop {
-        let Some(cut) = read_bounded_line(&mut input, &mut line)? else {
+        let Some(cut) = read_bounded_line(&mut input, &mut line, MAX_STDIN_LINE)
+            .context("cannot read stdin")?
+        else {
             return Ok(());
         };
         let text = String::from_utf8_lossy(&line);
-        let msg = text.trim_end_matches(['\n', '\r']);
-        logger.log(level, if cut { &truncated } else { fields }, msg);
-    }
-}
-
-/// Reads one line into `line` (at most [`MAX_STDIN_LINE`] bytes kept); `Some(true)` when the line
-/// was longer and was cut, `None` at the end of input.
-fn read_bounded_line(input: &mut impl BufRead, line: &mut Vec<u8>) -> Result<Option<bool>> {
-    line.clear();
-    let kept = input
-        .by_ref()
-        .take(MAX_STDIN_LINE as u64)
-        .read_until(b'\n', line)
-        .context("cannot read stdin")?;
-    if kept == 0 {
-        return Ok(None);
-    }
-    if line.ends_with(b"\n") || kept < MAX_STDIN_LINE {
-        return Ok(Some(false));
-    }
-    Ok(Some(skip_rest_of_line(input)?))
-}
-
-/// Skips to the next line; true when there was anything to skip.
-fn skip_rest_of_line(input: &mut impl BufRead) -> Result<bool> {
-    let mut skipped = false;
-    loop {
-        let chunk = input.fill_buf().context("cannot read stdin")?;
-        if chunk.is_empty() {
-            return Ok(skipped);
-        }
-        match chunk.iter().position(|b| *b == b'\n') {
-            Some(i) => {
-                input.consume(i + 1);
-                return Ok(skipped || i > 0);
-            }
-            None => {
-                skipped = true;
-                let n = chunk.len();
-                input.consume(n);
-            }
-        }
+        let msg = scrubber.scrub_line(text.trim_end_matches(['\n', '\r']));
+        logger.log(level, if cut { &truncated } else { fields }, &msg);
     }
 }
 
@@ -191,25 +156,5 @@ mod tests {
         assert!(err.0.contains("deeper than 127"), "{}", err.0);
         let err = parse_object("{\"a\":1e400}").unwrap_err();
         assert!(err.0.contains("too large"), "{}", err.0);
-    }
-
-    #[test]
-    fn long_lines_are_cut_and_the_rest_skipped() {
-        let mut input = Vec::new();
-        input.extend(std::iter::repeat_n(b'x', MAX_STDIN_LINE + 10));
-        input.extend(b"\nnext\n");
-        let mut reader = std::io::Cursor::new(input);
-        let mut line = Vec::new();
-        assert_eq!(
-            read_bounded_line(&mut reader, &mut line).unwrap(),
-            Some(true)
-        );
-        assert_eq!(line.len(), MAX_STDIN_LINE);
-        assert_eq!(
-            read_bounded_line(&mut reader, &mut line).unwrap(),
-            Some(false)
-        );
-        assert_eq!(line, b"next\n");
-        assert_eq!(read_bounded_line(&mut reader, &mut line).unwrap(), None);
     }
 }

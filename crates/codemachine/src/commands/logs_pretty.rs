@@ -3,7 +3,9 @@
 //! It renders other programs' logs too, so it redacts like the logger: every JSON record goes
 //! through the redactor (keys, shapes, name/value pairs) before it is rendered, and a line that
 //! is not a JSON object passes through scrubbed, with control characters shown escaped (so it can
-//! neither leak a secret nor drive the terminal). Colour follows `--color`, `NO_COLOR` and
+//! neither leak a secret nor drive the terminal). Plain lines are scrubbed as a stream, so a
+//! private key split over lines is redacted from its first line to its last. A line longer than
+//! [`MAX_LINE`] is cut there (the rest is skipped, not held, and a note says so). Colour follows `--color`, `NO_COLOR` and
 //! `TERM=dumb`, on a terminal only by default.
 
 use std::fs::File;
@@ -12,12 +14,20 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 use codemachine_telemetry::log::pretty::render_record;
+use codemachine_telemetry::redact::LineScrubber;
 use codemachine_telemetry::terminal::escape_controls;
 use codemachine_telemetry::{Redactor, Settings};
 use serde_json::{Map, Value as Json};
 
+use super::bounded_lines::read_bounded_line;
 use super::describe_io;
 use crate::cli::PrettyArgs;
+
+/// The longest line rendered; the rest of a longer one is skipped.
+pub const MAX_LINE: usize = 16 * 1024 * 1024;
+
+/// What replaces the skipped rest of a line longer than [`MAX_LINE`].
+const CUT_NOTE: &str = " [line cut: longer than 16 MiB]";
 
 pub fn run(args: &PrettyArgs, settings: &Settings) -> Result<u8> {
     let (input, name): (Box<dyn BufRead>, String) = match &args.file {
@@ -49,20 +59,26 @@ struct Renderer {
 }
 
 impl Renderer {
-    /// The line as it is shown: a record rendered, anything else scrubbed and escaped.
-    fn render(&self, line: &[u8]) -> String {
+    /// The line as it is shown: a record rendered, anything else scrubbed (as part of the
+    /// stream `lines` follows) and escaped.
+    fn render(&self, line: &[u8], cut: bool, lines: &mut LineScrubber<'_>) -> String {
         let text = String::from_utf8_lossy(line);
         let body = text.trim_end_matches(['\n', '\r']);
-        if let Ok(mut record) = serde_json::from_str::<Map<String, Json>>(body) {
-            let mut value = Json::Object(std::mem::take(&mut record));
-            self.redactor.redact_json(&mut value);
-            if let Json::Object(record) = value {
-                return render_record(&record, self.color);
+        if !cut && !lines.in_block() {
+            if let Ok(mut record) = serde_json::from_str::<Map<String, Json>>(body) {
+                let mut value = Json::Object(std::mem::take(&mut record));
+                self.redactor.redact_json(&mut value);
+                if let Json::Object(record) = value {
+                    return render_record(&record, self.color);
+                }
             }
         }
-        let scrubbed = self.redactor.scrub(body);
+        let scrubbed = lines.scrub_line(body);
         let mut shown = escape_tabs_kept(&scrubbed);
-        if line.ends_with(b"\n") {
+        if cut {
+            shown.push_str(CUT_NOTE);
+        }
+        if cut || line.ends_with(b"\n") {
             shown.push('\n');
         }
         shown
@@ -85,15 +101,14 @@ fn render_stream(
     name: &str,
 ) -> Result<()> {
     let mut line = Vec::new();
+    let mut lines = LineScrubber::new(&renderer.redactor);
     loop {
-        line.clear();
-        let read = input
-            .read_until(b'\n', &mut line)
+        let cut = read_bounded_line(&mut input, &mut line, MAX_LINE)
             .map_err(|e| anyhow::anyhow!("cannot read {name}: {}", describe_io(&e)))?;
-        if read == 0 {
+        let Some(cut) = cut else {
             return Ok(());
-        }
-        out.write_all(renderer.render(&line).as_bytes())
+        };
+        out.write_all(renderer.render(&line, cut, &mut lines).as_bytes())
             .context("cannot write to stdout")?;
     }
 }
@@ -131,5 +146,18 @@ mod tests {
             "{out}"
         );
         assert!(out.contains("ok: 1"), "{out}");
+    }
+
+    #[test]
+    fn a_private_key_split_over_lines_is_redacted_from_first_line_to_last() {
+        let out = rendered(
+            b"loading key\n-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAE\n{\"msg\":\"json inside\"}\n-----END OPENSSH PRIVATE KEY-----\nafter\n",
+        );
+        assert!(!out.contains("b3BlbnNzaC1rZXkt"), "{out}");
+        assert!(!out.contains("json inside"), "{out}");
+        assert!(
+            out.starts_with("loading key\n") && out.ends_with("\nafter\n"),
+            "{out}"
+        );
     }
 }

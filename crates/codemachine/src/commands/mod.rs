@@ -6,6 +6,8 @@
 //! telemetry is on), a panic included (exit code 101).
 
 mod audit;
+mod bounded_lines;
+mod consent;
 mod dry_run;
 mod flush;
 mod inspect;
@@ -102,6 +104,8 @@ fn dispatch(command: Command, settings: &Settings) -> anyhow::Result<u8> {
         Command::Telemetry(TelemetryCommand::Prune(args)) => prune::run(&args, settings),
         Command::Telemetry(TelemetryCommand::DryRun(args)) => dry_run::run(&args, settings),
         Command::Telemetry(TelemetryCommand::Audit(args)) => audit::run(&args, settings),
+        Command::Telemetry(TelemetryCommand::Enable(args)) => consent::enable(&args, settings),
+        Command::Telemetry(TelemetryCommand::Disable(args)) => consent::disable(&args, settings),
         Command::Telemetry(TelemetryCommand::Flush(args)) => flush::run(&args, settings),
         Command::Telemetry(TelemetryCommand::Ping) => ping::run(settings),
         Command::Telemetry(TelemetryCommand::Report(args)) => report::run(&args, settings),

@@ -23,6 +23,10 @@ pub fn run(settings: &Settings) -> Result<u8> {
             ));
             return Ok(FAILURE);
         }
+        Forwarding::Refused { reason, .. } => {
+            output::error(format_args!("not pinged: {reason}"));
+            return Ok(FAILURE);
+        }
         Forwarding::Invalid { endpoint } => {
             output::error(format_args!(
                 "the forwarding settings for {endpoint} cannot be used (see telemetry status)"

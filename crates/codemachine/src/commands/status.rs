@@ -39,7 +39,11 @@ fn more(out: &mut impl Write, value: &str) -> std::io::Result<()> {
 }
 
 fn write_human(out: &mut impl Write, s: &Status) -> std::io::Result<()> {
-    let state = if s.enabled { "on" } else { "off" };
+    let state = match s.mode {
+        "local" => "on, local only (recorded, never forwarded)",
+        "on" => "on",
+        _ => "off",
+    };
     row(out, "Telemetry", &format!("{state}: {}", s.decision))?;
     if let Some(how) = &s.how_to_enable {
         more(out, &format!("to turn it on: {how}"))?;
@@ -93,6 +97,7 @@ fn write_human(out: &mut impl Write, s: &Status) -> std::io::Result<()> {
     write_identity(out, s)?;
     write_redaction(out, s)?;
     row(out, "Logs", &s.log_destination)?;
+    write_policy(out, s)?;
     write_odd(out, s)?;
     write_settings(out, s)
 }
@@ -160,6 +165,44 @@ fn write_redaction(out: &mut impl Write, s: &Status) -> std::io::Result<()> {
             s.redact_default_keys.len()
         ),
     )
+}
+
+fn write_policy(out: &mut impl Write, s: &Status) -> std::io::Result<()> {
+    let Some(files) = s.policy.as_ref().and_then(|p| p["files"].as_array()) else {
+        return row(out, "Policy", "none (no machine policy file)");
+    };
+    for (i, file) in files.iter().enumerate() {
+        let path = file["path"].as_str().unwrap_or("?");
+        let text = match file["ignored_because"].as_str() {
+            Some(why) => format!("{path}: IGNORED: {why}"),
+            None => {
+                let rules = &file["rules"];
+                let mut parts = Vec::new();
+                for key in ["telemetry", "endpoint", "max_spool_bytes"] {
+                    if !rules[key].is_null() {
+                        let value = rules[key]
+                            .as_str()
+                            .map_or_else(|| rules[key].to_string(), str::to_owned);
+                        parts.push(format!("{key} = {value}"));
+                    }
+                }
+                if let Some(keys) = rules["redact_keys"].as_array().filter(|k| !k.is_empty()) {
+                    let keys: Vec<&str> = keys.iter().filter_map(|k| k.as_str()).collect();
+                    parts.push(format!("redact keys {}", keys.join(", ")));
+                }
+                format!(
+                    "{path}: {}",
+                    if parts.is_empty() {
+                        "no rule".to_owned()
+                    } else {
+                        parts.join("; ")
+                    }
+                )
+            }
+        };
+        row(out, if i == 0 { "Policy" } else { "" }, &text)?;
+    }
+    Ok(())
 }
 
 fn write_odd(out: &mut impl Write, s: &Status) -> std::io::Result<()> {

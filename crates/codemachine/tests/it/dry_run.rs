@@ -10,6 +10,7 @@ fn shows_the_redacted_record_and_a_passing_verdict_without_touching_home() {
     let stdout = text(&out.stdout);
     let json_line = stdout
         .lines()
+        .map(str::trim_start)
         .find(|l| l.starts_with("{\"level\":30"))
         .expect("the JSON record is shown");
     let record: serde_json::Value = serde_json::from_str(json_line).unwrap();
@@ -19,6 +20,7 @@ fn shows_the_redacted_record_and_a_passing_verdict_without_touching_home() {
     assert!(stdout.contains("Verdict: PASS"));
     let events: Vec<serde_json::Value> = stdout
         .lines()
+        .map(str::trim_start)
         .filter(|l| l.starts_with("{\"schema\":1"))
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();

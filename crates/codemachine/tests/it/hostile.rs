@@ -327,6 +327,53 @@ fn a_huge_stdin_line_is_cut_in_bounded_memory_and_marked() {
     let record: Json = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(record["truncated"], true);
     assert_eq!(record["msg"].as_str().unwrap().len(), 1024 * 1024);
+    // `logs pretty` holds at most 16 MiB of one line, and says it cut the rest.
+    let script = format!(
+        "ulimit -v 150000; head -c 100000000 /dev/zero | tr '\\0' 'a' | {} logs pretty | tail -c 100",
+        env!("CARGO_BIN_EXE_codemachine")
+    );
+    let mut cmd = tool("sh", home.path());
+    cmd.args(["-c", &script]);
+    let out = run(cmd, Vec::<&str>::new());
+    assert!(
+        text(&out.stdout).ends_with("aaa [line cut: longer than 16 MiB]\n"),
+        "{} {}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn a_private_key_piped_line_by_line_never_appears() {
+    let home = tempfile::tempdir().unwrap();
+    // An obviously fake key body; each line alone has no secret shape.
+    let key = "deploying with\n-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAfakefakefakefakefake\nZmFrZWZha2VmYWtlZmFrZWZha2VmYWtl\n-----END RSA PRIVATE KEY-----\ndone\n";
+    let input = home.path().join("input.txt");
+    std::fs::write(&input, key).unwrap();
+    for command in ["log info --stdin", "logs pretty"] {
+        let mut cmd = tool("sh", home.path());
+        let script = format!(
+            "{} {command} < {}",
+            env!("CARGO_BIN_EXE_codemachine"),
+            input.display()
+        );
+        cmd.args(["-c", &script]);
+        let out = run(cmd, Vec::<&str>::new());
+        let stdout = text(&out.stdout);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{command}: {}",
+            text(&out.stderr)
+        );
+        for body in ["MIIEowIBAAKCAQEAfake", "ZmFrZWZha2Vm"] {
+            assert!(!stdout.contains(body), "{command} leaked the key: {stdout}");
+        }
+        assert!(
+            stdout.contains("deploying with") && stdout.contains("done"),
+            "{stdout}"
+        );
+    }
 }
 
 #[test]

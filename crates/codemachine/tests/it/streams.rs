@@ -64,7 +64,11 @@ fn a_fifo_reader_closing_mid_stream_sends_the_rest_to_stdout_with_one_warning() 
     let output = child.wait_with_output().unwrap();
     let stderr = text(&output.stderr);
     assert!(status.success(), "exit status {status}: {stderr}");
-    assert_eq!(messages(&text(&output.stdout)), ["two", "three"]);
+    assert_eq!(
+        messages(&text(&output.stdout)),
+        ["two", "three"],
+        "stderr: {stderr}"
+    );
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(stderr.contains("cannot write to LOG_PATH"), "{stderr}");
 }

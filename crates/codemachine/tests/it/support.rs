@@ -259,3 +259,9 @@ pub fn report_json(cmd: Command, extra: &[&str]) -> serde_json::Value {
     assert!(out.status.success(), "report failed: {}", text(&out.stderr));
     serde_json::from_slice(&out.stdout).expect("report --json prints JSON")
 }
+
+/// True when the tests run as root (CI does): some cases need it.
+pub fn running_as_root() -> bool {
+    // SAFETY: geteuid has no preconditions.
+    unsafe { libc::geteuid() == 0 }
+}

@@ -47,7 +47,7 @@
 mod store;
 pub mod tally;
 
-pub use store::{FoldOutcome, HistoryRead, fold, history_file, read};
+pub use store::{FoldOutcome, HistoryRead, fold, history_file, read, remove};
 pub use tally::{DayTallies, Histogram, RowKey, Tally};
 
 /// A history file larger than this is not read or written (a year of twenty commands a day is

@@ -141,6 +141,23 @@ pub fn history_file(dir: &Path) -> PathBuf {
     Paths::new(dir).history.join(HISTORY_FILE)
 }
 
+/// Deletes the history of the telemetry folder `dir` (for `disable --purge`): our files in it
+/// (a link is removed, never followed), then the folder if nothing else is in it. Returns true
+/// when no history is left.
+pub fn remove(dir: &Path) -> bool {
+    let folder = Paths::new(dir).history;
+    if std::fs::symlink_metadata(&folder).is_err() {
+        return true;
+    }
+    if !is_real_folder(&folder, &mut Vec::new()) {
+        return false;
+    }
+    for name in [HISTORY_FILE, COMPACTING_FILE, LOCK_FILE] {
+        let _ = std::fs::remove_file(folder.join(name));
+    }
+    std::fs::remove_dir(&folder).is_ok()
+}
+
 /// Reads the history of the telemetry folder `dir`, calling `visit` with every row (rows of one
 /// day and name may come more than once: add them up). Creates, locks and writes nothing; a
 /// missing history is empty.
@@ -389,7 +406,7 @@ fn write_compacted(
 /// True when a batch named `id` is in a folder a batch with events can be in.
 fn batch_on_disk(paths: &Paths, id: &str) -> bool {
     let name = format!("{id}{BATCH_SUFFIX}");
-    [&paths.spool, &paths.outbox, &paths.rejected]
+    [&paths.spool, &paths.outbox, &paths.rejected, &paths.local]
         .iter()
         .any(|dir| std::fs::symlink_metadata(dir.join(&name)).is_ok())
 }

@@ -11,6 +11,8 @@
 //!   rejected/<id>.ndjson     a batch the collector refused (kept until an operator acts)
 //!   rejected/<id>.json       why it was refused (status, time)
 //!   torn/<id>.ndjson         lines that are not whole events, set aside when a segment is claimed
+//!   local/<id>.ndjson        segments recorded under a `local` consent or policy: held here, never
+//!                            claimed for sending unless an operator asks (`flush --include-local`)
 //!   state/salt, salt.lock    the anonymous id's salt (see identity.rs)
 //!   state/refused            events refused at the size cap, counted
 //!   state/sender.lock        held by the one process sending (flush or background sender)
@@ -48,8 +50,8 @@
 //!
 //! # The size cap
 //!
-//! The cap counts every state (`spool/`, `outbox/`, `rejected/`, `torn/`) and the history
-//! (`history/`, which never leaves the machine). Before a segment is
+//! The cap counts every state (`spool/`, `outbox/`, `rejected/`, `torn/`, `local/`) and the
+//! history (`history/`, which never leaves the machine). Before a segment is
 //! created, and whenever a writer's allowance runs out, the folder is measured; an event that
 //! would take it over the cap is refused, never written, and counted in `state/refused`; old
 //! events are never evicted.
@@ -63,7 +65,7 @@ pub(crate) mod writer;
 use std::path::{Path, PathBuf};
 
 pub use outbox::{Batch, BatchLimits, ClaimError, Outbox};
-pub use prune::{PruneReport, Selection, prune, prune_into_history};
+pub use prune::{PruneReport, PurgeReport, Selection, prune, prune_into_history, purge};
 pub use reader::{
     BatchInfo, BatchState, Listing, OddEntry, for_each_batch_line, for_each_line, list,
 };
@@ -79,6 +81,7 @@ const SPOOL_DIR: &str = "spool";
 const OUTBOX_DIR: &str = "outbox";
 const REJECTED_DIR: &str = "rejected";
 const TORN_DIR: &str = "torn";
+const LOCAL_DIR: &str = "local";
 const HISTORY_DIR: &str = "history";
 pub(crate) const STATE_DIR: &str = "state";
 const REFUSED_FILE: &str = "refused";
@@ -93,6 +96,7 @@ pub(crate) struct Paths {
     pub(crate) outbox: PathBuf,
     pub(crate) rejected: PathBuf,
     pub(crate) torn: PathBuf,
+    pub(crate) local: PathBuf,
     pub(crate) state: PathBuf,
     pub(crate) history: PathBuf,
 }
@@ -105,6 +109,7 @@ impl Paths {
             outbox: telemetry_dir.join(OUTBOX_DIR),
             rejected: telemetry_dir.join(REJECTED_DIR),
             torn: telemetry_dir.join(TORN_DIR),
+            local: telemetry_dir.join(LOCAL_DIR),
             state: telemetry_dir.join(STATE_DIR),
             history: telemetry_dir.join(HISTORY_DIR),
         }
@@ -121,16 +126,18 @@ impl Paths {
             BatchState::Outbox => &self.outbox,
             BatchState::Rejected => &self.rejected,
             BatchState::Torn => &self.torn,
+            BatchState::Local => &self.local,
         }
     }
 
     /// Every folder the size cap counts: every state, and the history.
-    pub(crate) fn counted(&self) -> [&Path; 5] {
+    pub(crate) fn counted(&self) -> [&Path; 6] {
         [
             &self.spool,
             &self.outbox,
             &self.rejected,
             &self.torn,
+            &self.local,
             &self.history,
         ]
     }

@@ -255,8 +255,23 @@ impl Outbox {
     /// Moves every segment at rest from `spool/` into the outbox, split to `limits` (lines that
     /// are not events go to `torn/`).
     pub fn claim(&self, limits: BatchLimits) -> Result<ClaimReport, ClaimError> {
+        self.claim_from(BatchState::Spool, limits)
+    }
+
+    /// Moves every segment at rest from `local/` (events held under a `local` consent) into the
+    /// outbox: only when an operator asks (`flush --include-local`).
+    pub fn claim_held(&self, limits: BatchLimits) -> Result<ClaimReport, ClaimError> {
+        self.claim_from(BatchState::Local, limits)
+    }
+
+    fn claim_from(
+        &self,
+        state: BatchState,
+        limits: BatchLimits,
+    ) -> Result<ClaimReport, ClaimError> {
         let mut report = ClaimReport::default();
-        let mut segments = batch_files(&self.paths.spool, BatchState::Spool, &mut report.odd);
+        let folder = self.paths.of(state).to_owned();
+        let mut segments = batch_files(&folder, state, &mut report.odd);
         segments.sort();
         if segments.is_empty() {
             return Ok(report);
@@ -264,7 +279,7 @@ impl Outbox {
         ensure_dir(&self.paths.outbox)
             .map_err(|e| io_at(&self.paths.outbox)(io::Error::other(e)))?;
         for (id, _, path) in segments {
-            self.claim_segment(&id, &path, limits, &mut report)?;
+            self.claim_segment(&id, &path, &folder, limits, &mut report)?;
         }
         Ok(report)
     }
@@ -273,6 +288,7 @@ impl Outbox {
         &self,
         id: &str,
         path: &Path,
+        folder: &Path,
         limits: BatchLimits,
         report: &mut ClaimReport,
     ) -> Result<(), ClaimError> {
@@ -298,7 +314,7 @@ impl Outbox {
             let to = self.paths.outbox.join(format!("{id}{BATCH_SUFFIX}"));
             self.fs.rename(path, &to).map_err(io_at(&to))?;
             crate::failpoint::hit("claim.renamed");
-            self.sync_dirs(&[&self.paths.outbox, &self.paths.spool])?;
+            self.sync_dirs(&[&self.paths.outbox, folder])?;
             report.batches += 1;
             return Ok(());
         }
@@ -315,7 +331,7 @@ impl Outbox {
         self.sync_dirs(&[&self.paths.outbox, &self.paths.torn])?;
         crate::failpoint::hit("claim.parts-written");
         self.fs.remove(path).map_err(io_at(path))?;
-        self.sync_dirs(&[&self.paths.spool])
+        self.sync_dirs(&[folder])
     }
 
     /// Writes `lines` as `<folder>/<name>.ndjson` through a hidden file, fsynced, then renamed.
@@ -480,7 +496,7 @@ impl Outbox {
 }
 
 /// True when a batch the part `id` was made from is still there: the segment of a claim's part
-/// (`<id>-p<k>`, in `spool/`), or any batch it is a part of (`<id>.<k>…`, in `outbox/`). Such a
+/// (`<id>-p<k>`, in `spool/` or `local/`), or any batch it is a part of (`<id>.<k>…`, in `outbox/`). Such a
 /// part is a copy of events its origin still holds: its claim or split never finished, nothing
 /// of it was sent, and the next sender deletes it.
 pub(crate) fn is_unfinished_part(paths: &Paths, id: &str) -> bool {
@@ -493,7 +509,7 @@ pub(crate) fn is_unfinished_part(paths: &Paths, id: &str) -> bool {
         name = origin;
     }
     name.rsplit_once("-p")
-        .is_some_and(|(segment, _)| exists(&paths.spool, segment))
+        .is_some_and(|(segment, _)| exists(&paths.spool, segment) || exists(&paths.local, segment))
 }
 
 /// The reasons kept for the rejected batches of the telemetry folder `dir`.

@@ -410,3 +410,107 @@ mod tests {
         assert!(dir.path().join(format!("spool/{ID}.ndjson")).is_dir());
     }
 }
+
+/// The files of `state/` this library writes (the salt, locks, counters, the sender's state).
+const STATE_FILES: &[&str] = &[
+    "salt",
+    "salt.lock",
+    "refused",
+    "forward.json",
+    "sender.started",
+    "sender.lock",
+];
+
+/// What `purge` did: the pruning of every batch, and what was left because it is not ours.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PurgeReport {
+    /// The batches deleted (every state, `local/` included).
+    pub pruned: PruneReport,
+    /// State files deleted (the salt among them: the anonymous id goes with it).
+    pub state_files: u64,
+    /// True when the local history is gone too (`history/`).
+    pub history_removed: bool,
+    /// True when the telemetry folder itself is gone (nothing but our files was in it).
+    pub folder_removed: bool,
+}
+
+/// Deletes everything this library keeps in the telemetry folder `dir`: every batch in every
+/// state, the salt, counters and the sender's state, the local history, then the folders left
+/// empty. Entries that
+/// are not ours are left (and reported); batches a writer or sender still holds are kept.
+pub fn purge(dir: &Path) -> PurgeReport {
+    let pruned = prune(dir, Selection::default());
+    let paths = Paths::new(dir);
+    let mut state_files = 0;
+    if is_real_folder(&paths.state, &mut Vec::new()) {
+        for name in STATE_FILES {
+            if std::fs::remove_file(paths.state.join(name)).is_ok() {
+                state_files += 1;
+            }
+        }
+        for path in hidden_files(&paths.state) {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+    for folder in [
+        &paths.spool,
+        &paths.outbox,
+        &paths.rejected,
+        &paths.torn,
+        &paths.local,
+        &paths.state,
+    ] {
+        // Only an empty folder goes: anything left in it is not ours, or still held.
+        let _ = std::fs::remove_dir(folder);
+    }
+    let history_removed = history::remove(dir);
+    let folder_removed = std::fs::remove_dir(dir).is_ok() || !dir.exists();
+    PurgeReport {
+        pruned,
+        state_files,
+        history_removed,
+        folder_removed,
+    }
+}
+
+#[cfg(test)]
+mod purge_tests {
+    use super::super::test_lines::line;
+    use super::super::writer::SpoolWriter;
+    use super::*;
+
+    #[test]
+    fn purge_deletes_only_our_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let telemetry = dir.path().join("telemetry");
+        let mut writer = SpoolWriter::new(&telemetry, 1 << 20);
+        writer.append(&line(1), 1).unwrap();
+        drop(writer);
+        let mut held = SpoolWriter::new(&telemetry, 1 << 20).held();
+        held.append(&line(2), 1).unwrap();
+        drop(held);
+        std::fs::write(telemetry.join("state/salt"), "{}").unwrap();
+        std::fs::write(telemetry.join("spool/notes.txt"), "mine, not yours").unwrap();
+        let tallies = history::DayTallies::default();
+        history::fold(
+            &telemetry,
+            "0123456789abcdef0123456789abcdef",
+            &tallies,
+            true,
+        )
+        .unwrap();
+        let report = purge(&telemetry);
+        assert!(report.history_removed && !telemetry.join("history").exists());
+        assert_eq!((report.pruned.batches, report.pruned.events), (2, 2));
+        assert!(report.state_files >= 1);
+        assert!(!report.folder_removed, "a foreign file keeps its folder");
+        assert_eq!(
+            std::fs::read_to_string(telemetry.join("spool/notes.txt")).unwrap(),
+            "mine, not yours"
+        );
+        assert!(!telemetry.join("state").exists() && !telemetry.join("local").exists());
+        std::fs::remove_file(telemetry.join("spool/notes.txt")).unwrap();
+        assert!(purge(&telemetry).folder_removed);
+        assert!(!telemetry.exists());
+    }
+}

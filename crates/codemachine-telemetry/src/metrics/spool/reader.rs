@@ -32,15 +32,18 @@ pub enum BatchState {
     Rejected,
     /// In `torn/`: lines that are not whole events, kept for manual pruning.
     Torn,
+    /// In `local/`: recorded under a `local` consent or policy, held on this machine.
+    Local,
 }
 
 impl BatchState {
     /// Every state, in the order they are read.
-    pub const ALL: [BatchState; 4] = [
+    pub const ALL: [BatchState; 5] = [
         BatchState::Spool,
         BatchState::Outbox,
         BatchState::Rejected,
         BatchState::Torn,
+        BatchState::Local,
     ];
 
     /// `spool`, `outbox`, `rejected` or `torn`.
@@ -50,6 +53,7 @@ impl BatchState {
             BatchState::Outbox => "outbox",
             BatchState::Rejected => "rejected",
             BatchState::Torn => "torn",
+            BatchState::Local => "local",
         }
     }
 }
@@ -251,7 +255,7 @@ fn read_batch(
     let meta = file
         .metadata()
         .map_err(|e| format!("cannot be read: {}", describe_io(&e)))?;
-    let open = state == BatchState::Spool && is_held(&file);
+    let open = matches!(state, BatchState::Spool | BatchState::Local) && is_held(&file);
     let mut info = BatchInfo {
         id: id.clone(),
         state,

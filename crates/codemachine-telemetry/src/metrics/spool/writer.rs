@@ -37,6 +37,8 @@ const REMEASURE_EVERY: Duration = Duration::from_secs(1);
 /// Appends events to this process's segment.
 pub(crate) struct SpoolWriter {
     paths: Paths,
+    /// `spool/`, or `local/` for events held on this machine.
+    folder: PathBuf,
     cap: u64,
     fs: Arc<dyn Filesystem>,
     segment: Option<Segment>,
@@ -60,13 +62,21 @@ impl SpoolWriter {
     }
 
     pub(crate) fn with_fs(dir: &Path, cap: u64, fs: Arc<dyn Filesystem>) -> Self {
+        let paths = Paths::new(dir);
         SpoolWriter {
-            paths: Paths::new(dir),
+            folder: paths.spool.clone(),
+            paths,
             cap,
             fs,
             segment: None,
             last_measured: None,
         }
+    }
+
+    /// This writer, writing into `local/`: events held on this machine (a `local` consent).
+    pub(crate) fn held(mut self) -> Self {
+        self.folder = self.paths.local.clone();
+        self
     }
 
     /// Writes one whole line (newline included) with one `write`.
@@ -118,7 +128,7 @@ impl SpoolWriter {
 
     fn open_segment(&mut self, first_line: u64, now_ms: u64) -> Result<()> {
         ensure_dir(&self.paths.root)?;
-        ensure_dir(&self.paths.spool)?;
+        ensure_dir(&self.folder)?;
         ensure_dir(&self.paths.state)?;
         let used = measure(&self.paths).map_err(io_error(&self.paths.root))?;
         self.last_measured = Some((Instant::now(), used));
@@ -146,9 +156,9 @@ impl SpoolWriter {
     }
 
     fn create_segment(&self, now_ms: u64) -> Result<(File, PathBuf)> {
-        let id = time_ordered_id(now_ms).map_err(io_error(&self.paths.spool))?;
-        let hidden = self.paths.spool.join(format!(".{id}.creating"));
-        let path = self.paths.spool.join(format!("{id}{BATCH_SUFFIX}"));
+        let id = time_ordered_id(now_ms).map_err(io_error(&self.folder))?;
+        let hidden = self.folder.join(format!(".{id}.creating"));
+        let path = self.folder.join(format!("{id}{BATCH_SUFFIX}"));
         let file = self.fs.create_new(&hidden).map_err(io_error(&hidden))?;
         let placed = file
             .lock()
@@ -162,7 +172,7 @@ impl SpoolWriter {
 
     /// A segment at rest that can take `first_line`, locked by this writer (see the module docs).
     fn adoptable_segment(&self, first_line: u64) -> Option<(File, PathBuf, u64)> {
-        let mut paths: Vec<PathBuf> = std::fs::read_dir(&self.paths.spool)
+        let mut paths: Vec<PathBuf> = std::fs::read_dir(&self.folder)
             .ok()?
             .filter_map(|e| e.ok().map(|e| e.path()))
             .filter(|p| {

@@ -188,6 +188,7 @@ fn settings_rows(settings: &Settings) -> Vec<(&'static str, String)> {
             format!("{} ({})", config.request_url_masked(), config.protocol())
         }
         Forwarding::Invalid { endpoint } => format!("{endpoint}: a setting cannot be used"),
+        Forwarding::Refused { reason, .. } => reason.clone(),
     };
     let problems = if settings.problems().is_empty() {
         "none".to_owned()

@@ -1,0 +1,651 @@
+//! Key/value text: `key=value` and its relatives, where the key matches the key rule.
+//!
+//! Separators: `=`, `:`, `:=`, `=>`, `?=`, `+=`, `<-`, and percent-encoded `%3D`/`%3A`, with any
+//! spaces or tabs around them. The key before a separator is bare (`password`, `user[password]`,
+//! `--db.password`), quoted (`"key"`, `'key'`, JSON-escaped `\"key\"`), and may hold escapes
+//! (`pass\u0077ord`, `%0Apassword`), which are decoded before the rule judges it.
+//!
+//! The value after it is
+//! - quoted (`"v"`, `'v'`, `b'v'`, `\"v\"`): to its closing quote;
+//! - a bracket (`[…]`, `{…}`): to the matching close;
+//! - a private key block: the whole block;
+//! - for `Authorization`-like keys: to the end of the header (line end or closing quote), so
+//!   every scheme and its credentials go; for `Cookie`/`Set-Cookie`: every cookie's value;
+//! - otherwise bare: to white space, `;`, `&`, `,`, a quote, a closing bracket or an escape.
+//!
+//! `true`, `false`, `null` and punctuation-only values stay, and so do the key rule's exceptions
+//! (a count under a plural key, a path under `pwd`). A value that is not redacted is not
+//! consumed: the walk goes on inside it.
+
+use std::borrow::Cow;
+use std::ops::Range;
+
+use super::blocks;
+use super::keys::KeyVerdict;
+use super::scan::{Find, MAX_KEY_BYTES, REDACTED, Scan, is_inert_value, work};
+
+/// Keys that name a secret in text only (connection strings and signed URLs), compared
+/// ignoring ASCII case.
+const TEXT_KEYS: [&str; 6] = [
+    "accountkey",
+    "sharedaccesskey",
+    "sig",
+    "x-amz-signature",
+    "x-goog-signature",
+    "sharedaccesssignature",
+];
+
+/// Authentication schemes: a secret key's bare value starting with one takes the next word too.
+const SCHEMES: [&str; 12] = [
+    "basic",
+    "bearer",
+    "token",
+    "digest",
+    "negotiate",
+    "bot",
+    "apikey",
+    "ssws",
+    "oauth",
+    "ntlm",
+    "dpop",
+    "hoba",
+];
+
+/// Attributes of a `Set-Cookie` value, kept visible.
+const COOKIE_ATTRIBUTES: [&str; 10] = [
+    "path",
+    "domain",
+    "expires",
+    "max-age",
+    "samesite",
+    "secure",
+    "httponly",
+    "priority",
+    "partitioned",
+    "version",
+];
+
+/// A count group (`{input: 1200, output: 80}`) is only recognised up to this length.
+const MAX_COUNT_GROUP: usize = 256;
+
+/// A separator (`=`, `:`, `%3D`, `%3A` and their compounds) at `i`.
+pub(crate) fn at_separator(scan: &mut Scan<'_, '_>, i: usize) -> Option<usize> {
+    let (key_end, value_start, encoded) = separator(scan.bytes, i)?;
+    key_value(scan, key_end, value_start, encoded)
+}
+
+/// `key <- value` (R, Go channels in prose): the `-` at `i`.
+pub(crate) fn at_arrow(scan: &mut Scan<'_, '_>, i: usize) -> Option<usize> {
+    if i == 0 || scan.bytes[i - 1] != b'<' {
+        return None;
+    }
+    key_value(scan, i - 1, i + 1, false)
+}
+
+/// Where the key ends and the value starts for the separator at `i`; `None` for comparisons
+/// (`==`, `!=`, `<=`), paths (`::`) and URLs (`://`).
+fn separator(bytes: &[u8], i: usize) -> Option<(usize, usize, bool)> {
+    let prev = i.checked_sub(1).map(|p| bytes[p]);
+    let next = bytes.get(i + 1).copied();
+    match bytes[i] {
+        b'=' => {
+            if next == Some(b'=') || matches!(prev, Some(b'=' | b'!' | b'<' | b'>' | b':')) {
+                return None;
+            }
+            let key_end = if matches!(prev, Some(b'?' | b'+')) {
+                i - 1
+            } else {
+                i
+            };
+            let value_start = if next == Some(b'>') { i + 2 } else { i + 1 };
+            Some((key_end, value_start, false))
+        }
+        b':' => {
+            if next == Some(b':') || prev == Some(b':') || bytes[i + 1..].starts_with(b"//") {
+                return None;
+            }
+            let value_start = if next == Some(b'=') { i + 2 } else { i + 1 };
+            Some((i, value_start, false))
+        }
+        _ => {
+            let code = bytes.get(i..i + 3)?;
+            let known = code.eq_ignore_ascii_case(b"%3d") || code.eq_ignore_ascii_case(b"%3a");
+            known.then_some((i, i + 3, true))
+        }
+    }
+}
+
+fn key_value(
+    scan: &mut Scan<'_, '_>,
+    key_end: usize,
+    value_start: usize,
+    encoded: bool,
+) -> Option<usize> {
+    let key = key_before(scan.text, key_end)?;
+    let mut verdict = scan.verdict(&key);
+    if !verdict.is_secret() && TEXT_KEYS.iter().any(|k| key.eq_ignore_ascii_case(k)) {
+        verdict = KeyVerdict::EMPTY.with_shape(true);
+    }
+    if !verdict.is_secret() {
+        return None;
+    }
+    value(scan, value_start, verdict, encoded)
+}
+
+/// The key ending at `end` (before optional spaces), decoded; `None` when there is none.
+pub(crate) fn key_before(text: &str, end: usize) -> Option<Cow<'_, str>> {
+    let bytes = text.as_bytes();
+    let mut e = end;
+    while e > 0 && end - e < 16 && matches!(bytes[e - 1], b' ' | b'\t') {
+        e -= 1;
+    }
+    let floor = e.saturating_sub(MAX_KEY_BYTES);
+    let region = match bytes.get(e.checked_sub(1)?)? {
+        q @ (b'"' | b'\'' | b'`') => {
+            // No length bound here: the scan stops at the previous quote of the same kind, so
+            // the stretches read for different separators never overlap (and a bound would
+            // make the answer depend on how much an earlier pass shortened the text).
+            let mut k_end = e - 1;
+            while k_end > 0 && bytes[k_end - 1] == b'\\' {
+                k_end -= 1;
+            }
+            let mut s = k_end;
+            while s > 0 && bytes[s - 1] != *q && bytes[s - 1] != b'\n' {
+                s -= 1;
+            }
+            if s == 0 || bytes[s - 1] != *q {
+                return None;
+            }
+            s..k_end
+        }
+        _ => {
+            let mut s = e;
+            while s > floor && is_key_byte(bytes[s - 1]) {
+                if bytes[s - 1] == b']' && bytes[..s].ends_with(REDACTED.as_bytes()) {
+                    // What an earlier pass replaced is not part of a key.
+                    break;
+                }
+                if bytes[s - 1] == b'%' && encodes_punctuation(&bytes[s..]) {
+                    // `%3D…`, `%22…`: the key starts after the encoded separator.
+                    s = (s + 2).min(e);
+                    break;
+                }
+                s -= 1;
+            }
+            s..e
+        }
+    };
+    work(end - region.start);
+    let mut start = region.start;
+    while start < region.end && !text.is_char_boundary(start) {
+        start += 1;
+    }
+    let raw = text.get(start..region.end).filter(|k| !k.is_empty())?;
+    Some(decode_escapes(raw))
+}
+
+/// True when `rest` starts with two hexadecimal digits encoding ASCII punctuation or space.
+fn encodes_punctuation(rest: &[u8]) -> bool {
+    let hex = |b: u8| char::from(b).to_digit(16);
+    match (
+        rest.first().and_then(|b| hex(*b)),
+        rest.get(1).and_then(|b| hex(*b)),
+    ) {
+        (Some(h), Some(l)) => {
+            let c = (h * 16 + l) as u8;
+            c < 0x80 && !c.is_ascii_alphanumeric()
+        }
+        _ => false,
+    }
+}
+
+fn is_key_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric()
+        || matches!(b, b'_' | b'-' | b'.' | b'[' | b']' | b'\\' | b'%')
+        || b >= 0x80
+}
+
+/// `\u0077` → `w`, `%77` → `w`; `\n`, `\t` and the other escapes become a space (a separator).
+fn decode_escapes(raw: &str) -> Cow<'_, str> {
+    if !raw.contains(['\\', '%']) {
+        return Cow::Borrowed(raw);
+    }
+    let b = raw.as_bytes();
+    work(b.len());
+    let hex = |r: Range<usize>| {
+        raw.get(r)
+            .filter(|h| h.bytes().all(|c| c.is_ascii_hexdigit()))
+            .and_then(|h| u32::from_str_radix(h, 16).ok())
+    };
+    let mut out = String::with_capacity(raw.len());
+    let mut i = 0;
+    while i < b.len() {
+        let (decoded, used) = match b[i] {
+            b'\\' if matches!(b.get(i + 1), Some(b'u' | b'U')) => (hex(i + 2..i + 6), 6),
+            b'\\' if b.get(i + 1) == Some(&b'x') => (hex(i + 2..i + 4), 4),
+            b'\\' if b.get(i + 1).is_some_and(u8::is_ascii) => (Some(u32::from(b' ')), 2),
+            b'%' => (hex(i + 1..i + 3), 3),
+            _ => (None, 0),
+        };
+        match decoded {
+            Some(code) => {
+                out.push(char::from_u32(code).unwrap_or(' '));
+                i += used;
+            }
+            None => {
+                // Not an escape: copy one character.
+                let c = raw[i..].chars().next().unwrap_or(' ');
+                out.push(c);
+                i += c.len_utf8();
+            }
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// The value starting (after spaces) at `from` for a secret key: redacted unless it is inert or
+/// one of the key's exceptions. Returns where to resume after a redaction.
+fn value(
+    scan: &mut Scan<'_, '_>,
+    from: usize,
+    verdict: KeyVerdict,
+    encoded: bool,
+) -> Option<usize> {
+    let bytes = scan.bytes;
+    let mut p = from;
+    while bytes.get(p).is_some_and(|b| matches!(b, b' ' | b'\t')) {
+        p += 1;
+    }
+    p += string_prefix(&bytes[p.min(bytes.len())..]);
+    match *bytes.get(p)? {
+        b'\\' | b'"' | b'\'' | b'`' => quoted_value(scan, p, verdict),
+        b'[' | b'{' => bracket_value(scan, p, verdict),
+        b'-' if blocks::private_key_block(bytes, p).is_some() => {
+            let block = blocks::private_key_block(bytes, p)?;
+            Some(scan.redact(block))
+        }
+        _ => bare_value(scan, p, verdict, encoded),
+    }
+}
+
+/// Python's string prefixes (`b'…'`, `rb"…"`): their length when a quote follows.
+fn string_prefix(rest: &[u8]) -> usize {
+    let letters = rest
+        .iter()
+        .take(2)
+        .take_while(|b| matches!(b, b'b' | b'B' | b'r' | b'R' | b'u' | b'U' | b'f' | b'F'))
+        .count();
+    match rest.get(letters) {
+        Some(b'"' | b'\'') if letters > 0 => letters,
+        _ => 0,
+    }
+}
+
+/// A quoted value at `p` (`"…"`, or escaped `\"…\"` with as many backslashes to close it).
+fn quoted_value(scan: &mut Scan<'_, '_>, p: usize, verdict: KeyVerdict) -> Option<usize> {
+    let bytes = scan.bytes;
+    let k = bytes[p..].iter().take_while(|b| **b == b'\\').count();
+    let q = *bytes.get(p + k)?;
+    if !matches!(q, b'"' | b'\'' | b'`') {
+        return None;
+    }
+    let start = p + k + 1;
+    let (content_end, resume) = closing_quote(bytes, start, q, k);
+    let content = start..content_end;
+    if keeps(scan, verdict, &bytes[content.clone()]) {
+        return None;
+    }
+    if verdict.is_cookie() {
+        return Some(cookie_values(scan, content).max(resume));
+    }
+    Some(scan.redact(content).max(resume))
+}
+
+/// The end of a quoted string's content and the position after its closing quote (the text's
+/// end when it is never closed). With `k` backslashes before the opening quote, the closing one
+/// has exactly `k`; without, any even number.
+fn closing_quote(bytes: &[u8], start: usize, q: u8, k: usize) -> (usize, usize) {
+    let mut backslashes = 0;
+    for (j, &b) in bytes.iter().enumerate().skip(start) {
+        work(1);
+        if b == q && ((k == 0 && backslashes % 2 == 0) || (k > 0 && backslashes == k)) {
+            return (if k > 0 { j - k } else { j }, j + 1);
+        }
+        backslashes = if b == b'\\' { backslashes + 1 } else { 0 };
+    }
+    (bytes.len(), bytes.len())
+}
+
+/// `[…]` or `{…}` at `p`, to the matching close (or the end of the text).
+fn bracket_value(scan: &mut Scan<'_, '_>, p: usize, verdict: KeyVerdict) -> Option<usize> {
+    let bytes = scan.bytes;
+    let mut depth = 0usize;
+    let mut end = bytes.len();
+    for (j, &b) in bytes.iter().enumerate().skip(p) {
+        work(1);
+        match b {
+            b'[' | b'{' => depth += 1,
+            b']' | b'}' => {
+                depth -= 1;
+                if depth == 0 {
+                    end = j + 1;
+                    break;
+                }
+            }
+            _ => {}
+        }
+    }
+    let group = &bytes[p..end];
+    if verdict.is_plural() && group.len() <= MAX_COUNT_GROUP && holds_only_numbers(group) {
+        return None;
+    }
+    Some(scan.redact(p..end))
+}
+
+/// True when a small, closed, flat bracket group holds only numbers: `[1, 2.5]`, or
+/// `{input: 1200, output: 80}` (names before `:` or `=`, each value a number).
+fn holds_only_numbers(group: &[u8]) -> bool {
+    work(group.len());
+    let (Some(open), Some(close)) = (group.first(), group.last()) else {
+        return false;
+    };
+    let closed = matches!((open, close), (b'[', b']') | (b'{', b'}')) && group.len() >= 2;
+    let inner = &group[1..group.len().saturating_sub(1).max(1)];
+    if !closed || inner.iter().any(|b| matches!(b, b'[' | b']' | b'{' | b'}')) {
+        return false;
+    }
+    inner.split(|b| *b == b',').all(|item| {
+        let value = match item.iter().rposition(|b| matches!(b, b':' | b'=')) {
+            Some(at) if *open == b'{' && is_plain_name(&item[..at]) => &item[at + 1..],
+            Some(_) => return false,
+            None if *open == b'[' => item,
+            None => return item.trim_ascii().is_empty() && inner.trim_ascii().is_empty(),
+        };
+        is_number(value.trim_ascii())
+    })
+}
+
+/// A name in a count group: letters, digits, `_`, `-`, `.`, maybe quoted.
+fn is_plain_name(name: &[u8]) -> bool {
+    let name = name.trim_ascii();
+    let name = name
+        .strip_prefix(b"\"")
+        .and_then(|n| n.strip_suffix(b"\""))
+        .unwrap_or(name);
+    !name.is_empty()
+        && name
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+}
+
+/// `1200`, `-3`, `0.5`, `1e6`, quoted or not.
+fn is_number(v: &[u8]) -> bool {
+    let v = v
+        .strip_prefix(b"\"")
+        .and_then(|s| s.strip_suffix(b"\""))
+        .unwrap_or(v);
+    // The `all` check first: it stops at the first other byte, so a long non-number costs little.
+    !v.is_empty()
+        && v[0] != b'e'
+        && v.iter()
+            .all(|b| b.is_ascii_digit() || matches!(b, b'-' | b'+' | b'.' | b'e' | b'E'))
+        && v.iter().any(u8::is_ascii_digit)
+}
+
+/// A bare value at `p`.
+fn bare_value(
+    scan: &mut Scan<'_, '_>,
+    p: usize,
+    verdict: KeyVerdict,
+    encoded: bool,
+) -> Option<usize> {
+    if verdict.is_cookie() {
+        let first = bare_end(scan, p, encoded);
+        if keeps(scan, verdict, &scan.bytes[p..first]) {
+            return None;
+        }
+        // The list is read only as far as it goes (what follows it is walked over as usual).
+        let end = cookie_values(scan, p..scan.bytes.len());
+        return (end > p).then_some(end);
+    }
+    let end = if verdict.is_header() {
+        header_end(scan.bytes, p)
+    } else {
+        bare_end(scan, p, encoded)
+    };
+    if keeps(scan, verdict, &scan.bytes[p..end]) {
+        return None;
+    }
+    let end = with_scheme_credentials(scan, p, end, encoded);
+    Some(scan.redact(p..end))
+}
+
+/// True when a secret key's value stays: inert, a count, a working directory.
+fn keeps(scan: &Scan<'_, '_>, verdict: KeyVerdict, value: &[u8]) -> bool {
+    if is_inert_value(value) {
+        return true;
+    }
+    let _ = scan;
+    verdict.keeps_bytes(value) || (verdict.is_plural() && is_number(value))
+}
+
+/// Where a bare value ends: white space, `;`, `&`, `,`, a quote, a closing bracket, `<`, `>`, an
+/// escape sequence, or (after an encoded separator) an encoded one of these.
+fn bare_end(scan: &mut Scan<'_, '_>, p: usize, encoded: bool) -> usize {
+    let bytes = scan.bytes;
+    let mut j = scan.next_of(Find::ValueEnd, p);
+    while j < bytes.len() {
+        let ends = match bytes[j] {
+            b'\\' => matches!(
+                bytes.get(j + 1),
+                Some(b'n' | b'r' | b't' | b'"' | b'\'' | b'u' | b'\\')
+            ),
+            b'%' => encoded && is_encoded_end(&bytes[j..]),
+            // A quote inside a word (`pa'ss`) is part of the value; one that closes a string is
+            // followed by punctuation, space or the end.
+            b'"' | b'\'' | b'`' => !glued_quote(bytes, j),
+            // The end of a `[REDACTED]` left by an earlier pass is part of the value.
+            b']' => !bytes[..=j].ends_with(REDACTED.as_bytes()),
+            _ => true,
+        };
+        if ends {
+            break;
+        }
+        j = scan.next_of(Find::ValueEnd, j + 1);
+    }
+    j
+}
+
+fn is_encoded_end(rest: &[u8]) -> bool {
+    let Some(code) = rest.get(1..3) else {
+        return false;
+    };
+    ["26", "20", "2C", "3B", "22", "27", "0A", "0D", "09", "23"]
+        .iter()
+        .any(|c| code.eq_ignore_ascii_case(c.as_bytes()))
+}
+
+/// The end of a header value: the line's end (a newline or a literal `\n`), or a quote that
+/// closes the string the header sits in (a quote after `=` opens a parameter instead, as in
+/// `Digest username="x"`, and is skipped to its close).
+pub(crate) fn header_end(bytes: &[u8], p: usize) -> usize {
+    let mut j = p;
+    while j < bytes.len() {
+        work(1);
+        match bytes[j] {
+            b'\n' | b'\r' => return j,
+            b'\\' if matches!(bytes.get(j + 1), Some(b'n' | b'r' | b'"' | b'\'')) => return j,
+            q @ (b'"' | b'\'') if j > p && bytes[j - 1] == b'=' => {
+                let from = j;
+                j = bytes[j + 1..]
+                    .iter()
+                    .position(|b| *b == q || *b == b'\n')
+                    .map_or(bytes.len(), |at| j + 1 + at);
+                work(j - from);
+            }
+            b'"' | b'\'' if !glued_quote(bytes, j) => return j,
+            _ => {}
+        }
+        j += 1;
+    }
+    bytes.len()
+}
+
+/// A quote with a letter or digit right after it is inside a word, not the end of a string.
+fn glued_quote(bytes: &[u8], j: usize) -> bool {
+    bytes.get(j + 1).is_some_and(u8::is_ascii_alphanumeric)
+}
+
+/// `Basic <credentials>`: a bare value that is only a scheme word takes the next word with it.
+fn with_scheme_credentials(scan: &mut Scan<'_, '_>, p: usize, end: usize, encoded: bool) -> usize {
+    let bytes = scan.bytes;
+    let word = &bytes[p..end];
+    if !SCHEMES
+        .iter()
+        .any(|s| word.eq_ignore_ascii_case(s.as_bytes()))
+    {
+        return end;
+    }
+    let mut next = end;
+    while bytes.get(next).is_some_and(|b| matches!(b, b' ' | b'\t')) {
+        next += 1;
+    }
+    if next == end || next >= bytes.len() {
+        return end;
+    }
+    bare_end(scan, next, encoded)
+}
+
+/// Every cookie's value in `region` (`a=1; b=2`), keeping names and `Set-Cookie` attributes;
+/// returns where the cookie list ends (at the first thing that is not a cookie, so that the walk
+/// goes on over whatever follows on the line).
+fn cookie_values(scan: &mut Scan<'_, '_>, region: Range<usize>) -> usize {
+    let bytes = scan.bytes;
+    let mut j = region.start;
+    let mut resume = region.start;
+    loop {
+        while j < region.end && bytes[j] == b' ' {
+            j += 1;
+        }
+        let name_end = j + bytes[j..region.end]
+            .iter()
+            .take_while(|b| is_cookie_name_byte(**b))
+            .count();
+        if name_end == j {
+            return resume;
+        }
+        if scan.has_shape(j..name_end) {
+            scan.redact(j..name_end);
+        }
+        let attribute = is_cookie_attribute(&bytes[j..name_end]);
+        let value_start = if bytes.get(name_end) == Some(&b'=') {
+            name_end + 1
+        } else {
+            j
+        };
+        let stop = |b: &u8| {
+            if attribute {
+                *b == b';'
+            } else {
+                is_cookie_value_end(*b)
+            }
+        };
+        let value_end = value_start
+            + bytes[value_start..region.end]
+                .iter()
+                .take_while(|b| !stop(b))
+                .count();
+        resume = if attribute || value_end == value_start {
+            value_end
+        } else {
+            scan.redact(value_start..value_end).max(value_end)
+        };
+        work(resume.saturating_sub(j) + 1);
+        j = resume;
+        if j >= region.end || !matches!(bytes[j], b';' | b',') {
+            return resume;
+        }
+        j += 1;
+    }
+}
+
+/// Bytes of a cookie name (an HTTP token).
+fn is_cookie_name_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+}
+
+/// Where a cookie value ends: the next pair, white space, a quote or an escape.
+fn is_cookie_value_end(b: u8) -> bool {
+    matches!(b, b';' | b',' | b'"' | b'\\') || b.is_ascii_whitespace()
+}
+
+fn is_cookie_attribute(name: &[u8]) -> bool {
+    COOKIE_ATTRIBUTES
+        .iter()
+        .any(|a| name.eq_ignore_ascii_case(a.as_bytes()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_found_bare_quoted_escaped_and_bracketed() {
+        let key = |text: &str| key_before(text, text.len()).map(|k| k.into_owned());
+        assert_eq!(key("x password").as_deref(), Some("password"));
+        assert_eq!(key("{\"password\" ").as_deref(), Some("password"));
+        assert_eq!(key("{\\\"password\\\"").as_deref(), Some("password"));
+        assert_eq!(key("user[password]").as_deref(), Some("user[password]"));
+        assert_eq!(key("{\"pass\\u0077ord\"").as_deref(), Some("password"));
+        assert_eq!(key("\\npwd").as_deref(), Some(" pwd"));
+        assert_eq!(key("%0Apwd").as_deref(), Some("pwd"));
+        assert_eq!(key("  "), None);
+    }
+
+    #[test]
+    fn a_backslash_before_a_wide_character_is_not_an_escape() {
+        // Found by the fuzzer: `n\` then U+FFFD then `=` sliced inside the character.
+        assert_eq!(key_before("n\\\u{FFFD}", 5).as_deref(), Some("n\\\u{FFFD}"));
+        assert_eq!(crate::Redactor::new().scrub("n\\\u{FFFD}="), "n\\\u{FFFD}=");
+    }
+
+    #[test]
+    fn separators_and_comparisons_are_told_apart() {
+        assert_eq!(separator(b"a=b", 1), Some((1, 2, false)));
+        assert_eq!(separator(b"a=>b", 1), Some((1, 3, false)));
+        assert_eq!(separator(b"a:=b", 1), Some((1, 3, false)));
+        assert_eq!(separator(b"a?=b", 2), Some((1, 3, false)));
+        assert_eq!(separator(b"a==b", 1), None);
+        assert_eq!(separator(b"a::b", 1), None);
+        assert_eq!(separator(b"a://b", 1), None);
+        assert_eq!(separator(b"a%3Db", 1), Some((1, 4, true)));
+    }
+
+    #[test]
+    fn count_groups_hold_only_numbers() {
+        assert!(holds_only_numbers(b"{input: 1200, output: 80}"));
+        assert!(holds_only_numbers(b"[1, 2.5, -3]"));
+        assert!(holds_only_numbers(b"{\"input\":\"1200\"}"));
+        assert!(!holds_only_numbers(b"[\"tok\"]"));
+        assert!(!holds_only_numbers(b"{a: b}"));
+        assert!(!holds_only_numbers(b"{ 81-----END:{ a"), "not closed");
+        assert!(
+            !holds_only_numbers(b"{a: {b: 1}}"),
+            "nested groups in text are not counts"
+        );
+        assert!(!holds_only_numbers(b"{a:}"));
+        assert!(
+            !holds_only_numbers(b"{input Cookie: a=1; b=2 z: 1200}"),
+            "names are plain"
+        );
+    }
+
+    #[test]
+    fn header_values_run_to_the_line_end_or_the_closing_quote() {
+        let end = |s: &str| header_end(s.as_bytes(), 0);
+        assert_eq!(end("Bearer a b\nnext"), 10);
+        assert_eq!(end("Basic abc\" rest"), 9);
+        assert_eq!(end("Digest a=\"x\", b=\"y\"\"}"), 19);
+        assert_eq!(end("ApiKey abc\\nnext"), 10);
+    }
+}

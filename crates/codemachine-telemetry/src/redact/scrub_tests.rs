@@ -1,0 +1,491 @@
+//! Tests of scrubbing as a whole, through [`Redactor::scrub`]: the shape tables (what must be
+//! redacted, what must survive byte for byte), every input the fuzzer found, the linearity test
+//! (bytes examined on adversarial input, counted by `scan::WORK`) and the brief's hostile inputs.
+
+use std::borrow::Cow;
+
+use super::Redactor;
+use super::scan::WORK;
+
+fn scrubbed(text: &str) -> String {
+    Redactor::new().scrub(text).into_owned()
+}
+
+/// Input and expected output (fake secrets only).
+const REDACTED_CASES: &[(&str, &str)] = &[
+    (
+        "Authorization: Bearer abc.def-123_XYZ",
+        "Authorization: [REDACTED]",
+    ),
+    (
+        "Authorization: ApiKey k-123 more",
+        "Authorization: [REDACTED]",
+    ),
+    (
+        "Authorization: SSWS 00abcdef\nnext",
+        "Authorization: [REDACTED]\nnext",
+    ),
+    (
+        "Proxy-Authorization:\tBasic dXNlcjpw",
+        "Proxy-Authorization:\t[REDACTED]",
+    ),
+    (
+        "{\"h\":\"Authorization: OAuth xyz\"}",
+        "{\"h\":\"Authorization: [REDACTED]\"}",
+    ),
+    (
+        "sent Bearer\t0123456789abcdef0123",
+        "sent Bearer\t[REDACTED]",
+    ),
+    (
+        "jwt eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U end",
+        "jwt [REDACTED] end",
+    ),
+    ("key sk-proj-abcdefghijklmnop1234 ok", "key [REDACTED] ok"),
+    (
+        "anthropic sk-ant-api03-AAAAAAAAAAAAAAAAAAAA1b",
+        "anthropic [REDACTED]",
+    ),
+    (
+        "gh ghp_0123456789abcdefghijABCDEFGHIJ012345",
+        "gh [REDACTED]",
+    ),
+    (
+        "clone failed\\nghp_0123456789abcdefghijABCDEFGHIJ012345",
+        "clone failed\\n[REDACTED]",
+    ),
+    ("x_ghp_0123456789abcdefghijABCDEFGHIJ012345", "x_[REDACTED]"),
+    (
+        "%22ghp_0123456789abcdefghijABCDEFGHIJ012345%22",
+        "%22[REDACTED]%22",
+    ),
+    ("gl glpat-abcdefghij0123456789", "gl [REDACTED]"),
+    ("aws AKIAIOSFODNN7EXAMPLE.", "aws [REDACTED]."),
+    ("aws\\u0022AKIAIOSFODNN7EXAMPLE", "aws\\u0022[REDACTED]"),
+    ("slack xoxb-1234567890-abcdefghij", "slack [REDACTED]"),
+    (
+        "hook https://hooks.slack.com/services/T0000/B0000/XXXXXXXXXXXXXXXXXXXXXXXX",
+        "hook https://hooks.slack.com/services/[REDACTED]",
+    ),
+    ("stripe sk_live_0123456789abcdef", "stripe [REDACTED]"),
+    ("g AIzaSyA-0123456789abcdefghijklmnopqrstu", "g [REDACTED]"),
+    (
+        "npm npm_0123456789abcdefghijABCDEFGHIJ012345",
+        "npm [REDACTED]",
+    ),
+    (
+        "-----BEGIN RSA PRIVATE KEY-----\nMIIEow\n-----END RSA PRIVATE KEY----- after",
+        "[REDACTED] after",
+    ),
+    ("cut -----BEGIN PRIVATE KEY-----\nMIIEow", "cut [REDACTED]"),
+    (
+        "private_key: -----BEGIN RSA PRIVATE KEY-----\nMIIEow\nAAAA\n-----END RSA PRIVATE KEY-----",
+        "private_key: [REDACTED]",
+    ),
+    (
+        "{\"private_key\":\"-----BEGIN PRIVATE KEY-----\\nMIIE\\n-----END PRIVATE KEY-----\\n\"}",
+        "{\"private_key\":\"[REDACTED]\"}",
+    ),
+    (
+        "db postgres://app:hunter2@db.local/x",
+        "db postgres://app:[REDACTED]@db.local/x",
+    ),
+    (
+        "u https://u:p@ss#w/o?r'd\"@h.example/x y",
+        "u https://u:[REDACTED]@h.example/x y",
+    ),
+    (
+        "esc https:\\/\\/u:hunter2@h\\/x",
+        "esc https:\\/\\/u:[REDACTED]@h\\/x",
+    ),
+    ("rel //u:hunter2@h/x", "rel //u:[REDACTED]@h/x"),
+    (
+        "https://ghp_0123456789abcdefghijABCDEFGHIJ012345:x-oauth-basic@github.com/o/r",
+        "https://[REDACTED]:[REDACTED]@github.com/o/r",
+    ),
+    (
+        "Cookie: ghp_0123456789abcdefghijABCDEFGHIJ012345=1",
+        "Cookie: [REDACTED]=[REDACTED]",
+    ),
+    (
+        "enc https%3A%2F%2Fu%3Ahunter2%40h%2Fx",
+        "enc https%3A%2F%2Fu%3A[REDACTED]%40h%2Fx",
+    ),
+    (
+        "GET /x?access_token=abc123&page=2",
+        "GET /x?access_token=[REDACTED]&page=2",
+    ),
+    ("login password=hunter2 ok", "login password=[REDACTED] ok"),
+    ("password = hunter2", "password = [REDACTED]"),
+    ("password : hunter2", "password : [REDACTED]"),
+    (
+        "\"password\" : \"hunter2\"",
+        "\"password\" : \"[REDACTED]\"",
+    ),
+    ("{'password': b'hunter2'}", "{'password': b'[REDACTED]'}"),
+    (
+        "{\"password\"=>\"hunter2\"}",
+        "{\"password\"=>\"[REDACTED]\"}",
+    ),
+    ("password => hunter2", "password => [REDACTED]"),
+    (
+        "user[password]=hunter2&x=1",
+        "user[password]=[REDACTED]&x=1",
+    ),
+    ("password[0]=hunter2", "password[0]=[REDACTED]"),
+    (
+        "{\\\"password\\\":\\\"hunter2\\\"}",
+        "{\\\"password\\\":\\\"[REDACTED]\\\"}",
+    ),
+    (
+        "{\"pass\\u0077ord\":\"hunter2\"}",
+        "{\"pass\\u0077ord\":\"[REDACTED]\"}",
+    ),
+    ("{\"token\":[\"v1\",\"v2\"]}", "{\"token\":[REDACTED]}"),
+    (
+        "Driver={x};Server=s;Pwd=hunter2;",
+        "Driver={x};Server=s;Pwd=[REDACTED];",
+    ),
+    ("password := hunter2", "password := [REDACTED]"),
+    ("password <- \"hunter2\"", "password <- \"[REDACTED]\""),
+    ("run --password=s3cret", "run --password=[REDACTED]"),
+    ("\\npwd=hunter2", "\\npwd=[REDACTED]"),
+    (
+        "%0Apassword%3Dhunter2%26x%3D1",
+        "%0Apassword%3D[REDACTED]%26x%3D1",
+    ),
+    (
+        "Cookie: a=1; sessionid=abc",
+        "Cookie: a=[REDACTED]; sessionid=[REDACTED]",
+    ),
+    (
+        "Set-Cookie: sid=abc; Path=/; HttpOnly",
+        "Set-Cookie: sid=[REDACTED]; Path=/; HttpOnly",
+    ),
+    (
+        "DefaultEndpointsProtocol=https;AccountName=a;AccountKey= abc123==;",
+        "DefaultEndpointsProtocol=https;AccountName=a;AccountKey= [REDACTED];",
+    ),
+    (
+        "https://a.blob.core.windows.net/c?sv=2020&sig=abc%2Bdef&se=1",
+        "https://a.blob.core.windows.net/c?sv=2020&sig=[REDACTED]&se=1",
+    ),
+    ("X-Api-Key: 12345", "X-Api-Key: [REDACTED]"),
+    ("token: Bearer abc", "token: [REDACTED]"),
+    ("MYSQL_PWD=/x", "MYSQL_PWD=[REDACTED]"),
+    ("access_tokens: [\"a\"]", "access_tokens: [REDACTED]"),
+    (
+        "PuTTY-User-Key-File-3: ssh-ed25519\nPrivate-Lines: 1\nAAAA\nPrivate-MAC: ab12\nafter",
+        "[REDACTED]\nafter",
+    ),
+    (
+        "t SG.abcdefghijklmnopqrstuv.abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQ x",
+        "t [REDACTED] x",
+    ),
+];
+
+/// Text that must survive byte for byte.
+const KEPT_TEXT: &[&str] = &[
+    "step completed",
+    "task-force sk-live-abc",
+    "the bearer of bad news",
+    "tokenCount=12 inputTokens: 30 max_tokens=4",
+    "max_tokens: 8192, --field input_tokens=1200, passes: 12",
+    "usage.tokens: {input: 1200, output: 80}",
+    "PWD=/home/alice/proj",
+    "https://example.com/path?q=1",
+    "https://user@example.com",
+    "http://localhost:3000/users?email=a@example.com",
+    "docker://nginx:1.25@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+    "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----",
+    "time 12:34:56, ratio a=b",
+    "eyJ short.one.two",
+    "ASKIA is a name; AKIA too short; ASIAPACIFICREGION2024",
+    "sk-learn-compatible-estimator",
+    "SG.production-cluster-01.internal.example.com",
+    "unexpected token: '}'",
+    "has_password=true secret: false token=null password=***",
+    "id 3f9c2a1e-7b4d-4c8e-9a11-2d5e6f708192 sha 4b825dc642cb6eb9a060e54bf8d69288fbee4904",
+    "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+    "data aGVsbG8gd29ybGQgdGhpcyBpcyBiYXNlNjQ=",
+    "v1.2.3-rc.1 /usr/local/bin/codemachine alice@example.com",
+    "unicode ключ=значение ✓",
+    "a == b, x != y, Foo::bar, c <= d",
+];
+
+#[test]
+fn scrubs_every_listed_shape() {
+    let wrong: Vec<String> = REDACTED_CASES
+        .iter()
+        .filter(|(input, expected)| scrubbed(input) != *expected || scrubbed(expected) != *expected)
+        .map(|(input, expected)| format!("{input}\n  got  {}\n  want {expected}", scrubbed(input)))
+        .collect();
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+#[test]
+fn leaves_look_alikes_and_prose_alone() {
+    let changed: Vec<String> = KEPT_TEXT
+        .iter()
+        .filter(|t| scrubbed(t) != **t)
+        .map(|t| format!("{t}\n  got {}", scrubbed(t)))
+        .collect();
+    assert!(changed.is_empty(), "{}", changed.join("\n"));
+}
+
+#[test]
+fn borrows_when_nothing_is_found() {
+    assert!(matches!(
+        Redactor::new().scrub("plain text"),
+        Cow::Borrowed(_)
+    ));
+    assert!(matches!(
+        Redactor::new().scrub("password=[REDACTED]"),
+        Cow::Borrowed(_)
+    ));
+}
+
+#[test]
+fn handles_secrets_at_both_ends_and_odd_inputs() {
+    assert_eq!(
+        scrubbed("ghp_0123456789abcdefghijABCDEFGHIJ token=x"),
+        "[REDACTED] token=[REDACTED]"
+    );
+    assert_eq!(scrubbed("password="), "password=");
+    assert_eq!(scrubbed("password=\"unterminated"), "password=\"[REDACTED]");
+    for crash in [
+        "\u{FFFD}\0%3mnemonic\u{FFFD}%3D:[",
+        "password= //:-@",
+        "PWDeyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.=/\u{FFFD}PWD=/\u{FFFD}4\u{1}'",
+        ".max_tokens:{ 81-----END RSCookie:{ a\n\u{FFFD}7ax_tokens:{ 81-----END RSCookie:{ a",
+        "\"\u{FFFD}@\u{FFFD}Cookie: !=1;ghp_0123456789abcdefghijABCDEFGPWD=/23 b[\"",
+        "https://ghp_0123456789abcdefghijABCDEFGHIJ012345:x-oauth-basic@github.com/o/r",
+        "%2F%2F\u{FFFD}:0\u{1}A33AA/PWD=`0.\u{FFFD}\nPWD=3:/PWD=`0.\u{FFFD}\u{6}@\u{FFFD}:0",
+        "G.ss[\"passwords\u{FFFD}:{input\u{FFFD}Cookie: a=1; b=2\u{FFFD}z\u{FFFD}: 1200}\u{FFFD}PWD",
+        "\"-----BEGIN  PRIVATE \u{0}\u{0}max_tokens: 8192\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}KEY-----RSA PRIVATE KEY-----",
+        "&:\\=n\\6=:\\\\=\":\\=n\\=nn:0A/PW\u{FFFD}\u{0}S\\/\\/=.A%2F%2FS\u{FFFD}/D\u{FFFD}0\u{FFFD}:\u{FFFD}///\\=password\\6=:\\=\":\\=n\\=n\\=nn&\":\\=n\\6=:\\=\":\\=n\\=nn:0\\==nn&\":\\=%/%2\u{FFFD}\u{7f}e\\6=:\u{FFFD}\\=\":\\=n\\=nlllll@lllllll\\=n6=:",
+        "\\\u{0}1\"maX3eyJhbGciOiJGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjV0NTY3ODkwIn0.33333333IUzI1NiJ9.eyJzdWIiOiIxMjV0NTY3ODkwIn0.3333333333\u{0}\u{0}333_tokens: 8192\\\"=\u{FFFD}",
+    ] {
+        let once = scrubbed(crash);
+        assert_eq!(scrubbed(&once), once, "found by the fuzzer: {crash:?}");
+    }
+    for odd in [
+        "",
+        "\\\\\\",
+        "=",
+        ":",
+        "//",
+        "%",
+        "-----BEGIN",
+        "é=é",
+        "ü//é",
+        "é\\u00e9",
+    ] {
+        assert_eq!(scrubbed(odd), odd);
+    }
+}
+
+/// Bytes examined to scrub `text`.
+fn work_for(text: &str) -> u64 {
+    WORK.with(|w| w.set(0));
+    let _ = Redactor::new().scrub(text);
+    WORK.with(|w| w.get())
+}
+
+/// Adversarial texts of about `len` bytes: triggers repeated so that a matcher rescanning
+/// what follows it, or scanning back without a bound, would be quadratic.
+fn adversarial(len: usize) -> Vec<(String, String)> {
+    let units = [
+        "password=",
+        "password=[",
+        "password=\"",
+        "password='\"",
+        "password={[",
+        "tokens=[1,",
+        "PWD=/",
+        "a://",
+        "//a:b",
+        "//",
+        "@//:",
+        "-----BEGIN RSA PRIVATE KEY-----",
+        "-----BEGIN CERTIFICATE-----",
+        "[",
+        "{",
+        "\"",
+        "\\",
+        "%",
+        "%3D",
+        "%2F%2F",
+        "%3A",
+        "eyJaaaaaaaaaaaa.",
+        "eyJ",
+        "sk-a",
+        "ghp_",
+        "AKIA",
+        "Bearer ",
+        "Authorization: ",
+        "Cookie: a=",
+        "Cookie: ;",
+        "é=",
+        "\"password\":",
+        "\\\"password\\\":\\\"",
+        "ü:",
+        "a-",
+        "=-",
+        "<-",
+        "PuTTY-User-Key-File-",
+        "user[password]=",
+        "p\\u0077:",
+        "password:\"",
+        "x=\"",
+        "\"a\":\"",
+        "https://u:",
+        "a@",
+        "sk-proj-",
+        "glpat-",
+        "Authorization: =\"",
+        "pwd=\"/",
+        "pass\\u0077ord=",
+        "AAAAAAAAAAAAAAAAAAAA.",
+        "'password': b'",
+    ];
+    let mut texts: Vec<(String, String)> = units
+        .iter()
+        .map(|u| {
+            (
+                format!("{u:?} repeated"),
+                u.repeat(len / u.len().max(1) + 1),
+            )
+        })
+        .collect();
+    let jwt = format!("eyJ{}.eyJ{}.", "a".repeat(len / 2), "b".repeat(len / 2));
+    texts.push(("a JWT-looking string".into(), jwt));
+    texts.push((
+        "nested brackets".into(),
+        format!("password={}", "[".repeat(len)),
+    ));
+    texts.push(("backslashes".into(), "\\".repeat(len)));
+    texts.push((
+        "spaces after a key".into(),
+        format!("password={} x", " ".repeat(len)),
+    ));
+    texts.push((
+        "a long key".into(),
+        format!("{}password=x", "k".repeat(len)),
+    ));
+    texts.push((
+        "no spaces URL".into(),
+        format!("https://{}", "a:b".repeat(len / 3)),
+    ));
+    texts
+}
+
+#[test]
+fn scrubbing_is_linear_in_the_length_of_the_text() {
+    let (small, large) = (16 * 1024, 128 * 1024);
+    let mut slow = Vec::new();
+    for ((name, short), (_, long)) in adversarial(small).into_iter().zip(adversarial(large)) {
+        let (w_short, w_long) = (work_for(&short), work_for(&long));
+        let per_byte = w_long as f64 / long.len() as f64;
+        let growth = w_long as f64 / w_short.max(1) as f64;
+        let size_growth = long.len() as f64 / short.len() as f64;
+        if per_byte > 64.0 || growth > 1.5 * size_growth {
+            slow.push(format!(
+                "{name}: {per_byte:.1} per byte, x{growth:.1} for x{size_growth:.1}"
+            ));
+        }
+    }
+    assert!(slow.is_empty(), "{}", slow.join("\n"));
+}
+
+#[test]
+fn a_mebibyte_of_adversarial_text_is_scrubbed_idempotently() {
+    for (name, text) in adversarial(1 << 20).into_iter().step_by(7) {
+        let r = Redactor::new();
+        let once = r.scrub(&text).into_owned();
+        assert_eq!(r.scrub(&once), once, "{name}");
+    }
+}
+
+#[test]
+fn wide_characters_next_to_every_trigger_never_split_a_character() {
+    let triggers = [
+        "password=",
+        "password: \"",
+        "'password': b'",
+        "\\\"password\\\":\\\"",
+        "pass\\u0077ord=",
+        "%3D",
+        "%2F%2F",
+        "//u:",
+        "https://u:p@",
+        "\\/\\/",
+        "-----BEGIN RSA PRIVATE KEY-----",
+        "PuTTY-User-Key-File-3:",
+        "Private-MAC:",
+        "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.",
+        "ghp_",
+        "AKIA",
+        "sk-",
+        "Bearer ",
+        "Authorization: ",
+        "Cookie: a=",
+        "[",
+        "{",
+        "\\",
+        "%",
+        "\\n",
+        "\\u00",
+        "<-",
+        ":=",
+        "=>",
+        "tokens=",
+        "PWD=",
+    ];
+    let wide = ["é", "€", "😀", "\u{200B}", "\u{FFFD}", "ﬀ"];
+    let r = Redactor::new();
+    for t in triggers {
+        for w in wide {
+            let cuts: Vec<usize> = (0..=t.len()).filter(|c| t.is_char_boundary(*c)).collect();
+            for c in cuts {
+                for text in [
+                    format!("{w}{}{w}{}{w}", &t[..c], &t[c..]),
+                    format!("{}{w}{w}{w}{}", &t[..c], &t[c..]).repeat(3),
+                ] {
+                    let once = r.scrub(&text).into_owned();
+                    assert_eq!(r.scrub(&once), once, "{text:?}");
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn hostile_inputs_of_the_brief_finish_and_stay_idempotent() {
+    let r = Redactor::new();
+    let jwt = format!(
+        "eyJ{}.eyJ{}.{}",
+        "a".repeat(1 << 19),
+        "b".repeat(1 << 19),
+        "c".repeat(64)
+    );
+    for text in [
+        String::new(),
+        "\\".repeat(1 << 20),
+        "[".repeat(100_000),
+        format!("password={}", "[".repeat(100_000)),
+        "password=".repeat(100_000),
+        jwt,
+    ] {
+        WORK.with(|w| w.set(0));
+        let once = r.scrub(&text).into_owned();
+        let work = WORK.with(|w| w.get());
+        assert!(
+            work <= 64 * text.len() as u64 + 64,
+            "{work} for {} bytes",
+            text.len()
+        );
+        assert_eq!(r.scrub(&once), once);
+    }
+    assert_eq!(r.scrub(&"[".repeat(100_000)), "[".repeat(100_000));
+}

@@ -1,0 +1,188 @@
+//! Redaction of structures: which entries an object loses, beyond its own secret keys.
+//!
+//! - **Name/value pairs** are matched as keys: an object whose `name` or `key` (any case) is a
+//!   secret key loses its `value` (HAR headers `{"name":"Authorization","value":…}`, AWS tags
+//!   `{"Key":"password","Value":…}`).
+//! - **`rawHeaders` / `rawTrailers`** (Node's alternating names and values, an even-length array
+//!   of strings): the value after a secret name becomes `[REDACTED]`, keeping the alternation.
+//! - An object key holding a secret shape removes its entry (that is part of
+//!   [`Redactor::key_verdict`]).
+//!
+//! The same decisions are made by the record writer (`log/json.rs`) for borrowed fields and JSON
+//! values, and here for [`Redactor::redact_json`], which works in place.
+
+use std::borrow::Cow;
+
+use serde_json::{Map, Value as Json};
+
+use super::keys::{KeyVerdict, ValueKind};
+use super::{REDACTED, Redactor};
+
+/// `name` or `key`, any ASCII case: the name of a name/value pair.
+pub(crate) fn is_name_field(key: &str) -> bool {
+    key.eq_ignore_ascii_case("name") || key.eq_ignore_ascii_case("key")
+}
+
+/// `value`, any ASCII case: the value of a name/value pair.
+pub(crate) fn is_value_field(key: &str) -> bool {
+    key.eq_ignore_ascii_case("value")
+}
+
+/// `rawHeaders` or `rawTrailers`, any ASCII case.
+pub(crate) fn is_raw_headers(key: &str) -> bool {
+    key.eq_ignore_ascii_case("rawHeaders") || key.eq_ignore_ascii_case("rawTrailers")
+}
+
+impl<'a> ValueKind<'a> {
+    /// The kind of a JSON value.
+    pub fn of_json(value: &'a Json) -> Self {
+        match value {
+            Json::Null => ValueKind::Null,
+            Json::Bool(_) => ValueKind::Bool,
+            Json::Number(_) => ValueKind::Number,
+            Json::String(s) => ValueKind::Text(s),
+            Json::Array(_) | Json::Object(_) if only_numbers(value) => ValueKind::Numbers,
+            Json::Array(_) | Json::Object(_) => ValueKind::Other,
+        }
+    }
+}
+
+/// True for a number, or an array or object holding only such values.
+fn only_numbers(value: &Json) -> bool {
+    match value {
+        Json::Number(_) => true,
+        Json::Array(items) => items.iter().all(only_numbers),
+        Json::Object(map) => map.values().all(only_numbers),
+        _ => false,
+    }
+}
+
+impl Redactor {
+    /// The verdict on the secret name of a name/value object, if it has one.
+    pub(crate) fn pair_name<'s>(
+        &self,
+        mut entries: impl Iterator<Item = (&'s str, Option<&'s str>)>,
+    ) -> Option<KeyVerdict> {
+        entries.find_map(|(k, v)| {
+            let name = v.filter(|_| is_name_field(k))?;
+            Some(self.key_verdict(name)).filter(|v| v.is_secret())
+        })
+    }
+
+    /// The value that follows `name` in a `rawHeaders` array, redacted when `name` is secret.
+    pub(crate) fn raw_header_value<'v>(&self, name: &str, value: &'v str) -> Cow<'v, str> {
+        if self.key_verdict(name).removes(ValueKind::Text(value)) {
+            Cow::Borrowed(REDACTED)
+        } else {
+            self.scrub(value)
+        }
+    }
+}
+
+/// True when `items` is Node's `rawHeaders` shape: an even number of strings.
+pub(crate) fn is_raw_header_list(items: &[Json]) -> bool {
+    items.len().is_multiple_of(2) && items.iter().all(Json::is_string)
+}
+
+pub(crate) fn redact_json(redactor: &Redactor, value: &mut Json) {
+    match value {
+        Json::String(s) => {
+            if let Cow::Owned(clean) = redactor.scrub(s) {
+                *s = clean;
+            }
+        }
+        Json::Array(items) => items.iter_mut().for_each(|v| redact_json(redactor, v)),
+        Json::Object(map) => redact_object(redactor, map),
+        Json::Null | Json::Bool(_) | Json::Number(_) => {}
+    }
+}
+
+fn redact_object(redactor: &Redactor, map: &mut Map<String, Json>) {
+    let pair = redactor.pair_name(map.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    map.retain(|k, v| {
+        let kind = ValueKind::of_json(v);
+        let paired = pair.is_some_and(|p| is_value_field(k) && p.removes(kind));
+        !(paired || redactor.removes_entry(k, kind))
+    });
+    for (key, value) in map.iter_mut() {
+        match value {
+            Json::Array(items) if is_raw_headers(key) && is_raw_header_list(items) => {
+                redact_raw_headers(redactor, items);
+            }
+            _ => redact_json(redactor, value),
+        }
+    }
+}
+
+fn redact_raw_headers(redactor: &Redactor, items: &mut [Json]) {
+    for pair in items.chunks_exact_mut(2) {
+        let [name, value] = pair else { continue };
+        let (Json::String(n), Json::String(v)) = (&*name, &*value) else {
+            continue;
+        };
+        let new_value = redactor.raw_header_value(n, v).into_owned();
+        let new_name = redactor.scrub(n).into_owned();
+        *name = Json::String(new_name);
+        *value = Json::String(new_value);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn redacted(mut v: Json) -> Json {
+        Redactor::new().redact_json(&mut v);
+        v
+    }
+
+    #[test]
+    fn name_value_pairs_lose_the_value_of_a_secret_name() {
+        let har = json!({"headers": [
+            {"name": "Authorization", "value": "Bearer abc"},
+            {"name": "Accept", "value": "json"}
+        ]});
+        assert_eq!(
+            redacted(har),
+            json!({"headers": [{"name": "Authorization"}, {"name": "Accept", "value": "json"}]})
+        );
+        let tag = json!({"Key": "password", "Value": "hunter2"});
+        assert_eq!(redacted(tag), json!({"Key": "password"}));
+        let count = json!({"name": "tokens", "value": 12});
+        assert_eq!(redacted(count.clone()), count);
+    }
+
+    #[test]
+    fn raw_headers_keep_their_alternation() {
+        let v = json!({"rawHeaders": ["Host", "x", "Cookie", "sid=1", "X-Api-Key", "k"]});
+        assert_eq!(
+            redacted(v),
+            json!({"rawHeaders": ["Host", "x", "Cookie", "[REDACTED]", "X-Api-Key", "[REDACTED]"]})
+        );
+    }
+
+    #[test]
+    fn secret_shaped_keys_remove_their_entry() {
+        let v = json!({"postgres://app:hunter2@db/x": "down", "ok": 1});
+        assert_eq!(redacted(v), json!({"ok": 1}));
+    }
+
+    #[test]
+    fn counts_booleans_and_working_directories_stay() {
+        let v = json!({
+            "max_tokens": 8192, "usage": {"tokens": {"input": 1200, "output": 80}},
+            "passes": 12, "hasPassword": true, "secret": false, "x": null,
+            "PWD": "/home/alice/proj", "MYSQL_PWD": "hunter2", "access_tokens": ["abc"],
+            "input_tokens": "1200"
+        });
+        assert_eq!(
+            redacted(v),
+            json!({
+                "max_tokens": 8192, "usage": {"tokens": {"input": 1200, "output": 80}},
+                "passes": 12, "hasPassword": true, "secret": false, "x": null,
+                "PWD": "/home/alice/proj", "input_tokens": "1200"
+            })
+        );
+    }
+}
