@@ -63,6 +63,34 @@ fn without_os_error_numbers(text: &str) -> String {
     out
 }
 
+/// `value` as pretty JSON for stdout, every string in it scrubbed (a status or a report repeats
+/// values the user gave, which may hold secrets; JSON escapes control characters itself).
+pub fn json(value: &impl serde::Serialize) -> serde_json::Result<String> {
+    let mut json = serde_json::to_value(value)?;
+    scrub_strings(&mut json, &reporter().redactor);
+    serde_json::to_string_pretty(&json)
+}
+
+fn scrub_strings(json: &mut serde_json::Value, redactor: &Redactor) {
+    match json {
+        serde_json::Value::String(s) => {
+            if let std::borrow::Cow::Owned(scrubbed) = redactor.scrub(s) {
+                *s = scrubbed;
+            }
+        }
+        serde_json::Value::Array(items) => {
+            items
+                .iter_mut()
+                .for_each(|item| scrub_strings(item, redactor));
+        }
+        serde_json::Value::Object(map) => {
+            map.values_mut()
+                .for_each(|item| scrub_strings(item, redactor));
+        }
+        _ => {}
+    }
+}
+
 /// Like [`clean`], keeping line breaks (for multi-line messages such as usage text).
 pub fn clean_lines(text: &str) -> String {
     text.split('\n').map(clean).collect::<Vec<_>>().join("\n")
@@ -106,6 +134,21 @@ pub fn raw_stderr(text: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn json_for_stdout_has_every_string_scrubbed() {
+        let value = serde_json::json!({
+            "endpoint": "https://u:S3cr3tPolicyPw@127.0.0.1:9",
+            "rules": [{"why": "unknown log level \"password=QkT5rW8zN3pL\""}],
+            "count": 3,
+        });
+        let text = json(&value).unwrap();
+        assert!(
+            !text.contains("S3cr3tPolicyPw") && !text.contains("QkT5rW8zN3pL"),
+            "{text}"
+        );
+        assert!(text.contains("\"count\": 3"), "{text}");
+    }
 
     #[test]
     fn diagnostics_are_scrubbed_and_escaped() {

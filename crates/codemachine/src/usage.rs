@@ -73,26 +73,54 @@ fn masked(err: &clap::Error) -> String {
             _ => continue,
         };
         for word in words {
-            text = text.replace(&format!("'{word}'"), &format!("'{}'", mask(word)));
+            let shown = mask(word);
+            if shown == word {
+                continue;
+            }
+            text = text.replace(&format!("'{word}'"), &format!("'{shown}'"));
+            text = text.replace(&format!("'-- {word}'"), &format!("'-- {shown}'"));
+            if word.len() >= MASK_ANYWHERE {
+                // Wherever else clap repeats it (its tips do).
+                text = text.replace(word, &shown);
+            }
         }
     }
     text
 }
 
+/// A masked word this long is masked wherever it appears in the message, not only quoted
+/// (shorter words could be parts of clap's own text, and are no secret).
+const MASK_ANYWHERE: usize = 8;
+
 /// A flag name stays (`--colour`), and so does an argument's placeholder (`<KIND>`); a flag's
-/// value and any other word become their length.
+/// value and any other word become their length. A flag name is `-` or `--` and then small
+/// letters and inner `-` (at most 32), as every flag of ours is: anything else starting with
+/// `-` (`-----BEGIN …`, `--S3cr3t`, a value with spaces) is treated as a value, masked.
 fn mask(word: &str) -> String {
     let hidden = |w: &str| format!("<{} characters, not shown>", w.chars().count());
-    if word.starts_with('<') && word.ends_with('>') {
+    if word.starts_with('<') && word.ends_with('>') && !word[1..word.len() - 1].contains(['<', '>'])
+    {
         return word.to_owned();
     }
-    if let Some(flag) = word.strip_prefix('-') {
-        return match flag.split_once('=') {
-            Some((name, value)) => format!("-{name}={}", hidden(value)),
-            None => word.to_owned(),
-        };
+    let (name, value) = word.split_once('=').unwrap_or((word, ""));
+    if !is_flag_name(name) {
+        return hidden(word);
     }
-    hidden(word)
+    match word.split_once('=') {
+        Some(_) => format!("{name}={}", hidden(value)),
+        None => word.to_owned(),
+    }
+}
+
+fn is_flag_name(word: &str) -> bool {
+    let name = word
+        .strip_prefix("--")
+        .or_else(|| word.strip_prefix('-'))
+        .unwrap_or("");
+    (1..=32).contains(&name.len())
+        && !name.starts_with('-')
+        && !name.ends_with('-')
+        && name.bytes().all(|b| b.is_ascii_lowercase() || b == b'-')
 }
 
 #[cfg(test)]
@@ -129,6 +157,27 @@ mod tests {
             !text.contains("'abc'") && text.contains("0 or more"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn values_that_start_with_a_dash_are_masked_wherever_clap_repeats_them() {
+        let key = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ\n-----END OPENSSH PRIVATE KEY-----";
+        for args in [
+            vec!["codemachine", "log", "info", key],
+            vec!["codemachine", "log", key],
+            vec!["codemachine", "log", "info", "m", "--field", key],
+            vec!["codemachine", "--color", key, "log", "info", "m"],
+            vec!["codemachine", "telemetry", "record", "feature", key],
+            vec!["codemachine", "log", "info", "m", "--hunter2hunter2 secret"],
+            vec!["codemachine", "log", "info", "m", "-pS3cr3tPassw0rd!"],
+            vec!["codemachine", "log", "info", "m", "--S3cr3tPassw0rd"],
+            vec!["codemachine", "log", "info", "m", "--hunter2hunter2"],
+        ] {
+            let text = message(&args);
+            for part in ["b3BlbnNzaC1rZXkt", "hunter2hunter2", "S3cr3tPassw0rd"] {
+                assert!(!text.contains(part), "{args:?}: {text}");
+            }
+        }
     }
 
     #[test]

@@ -7,9 +7,8 @@
 //! event. Rotation happens under an exclusive lock on `state/salt.lock`, so concurrent processes
 //! agree on one salt.
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
 use hmac::{Hmac, KeyInit, Mac};
@@ -17,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
 use super::ids::hex;
-use super::storage::{FILE_MODE, io_error};
+use super::storage::{MAX_STATE_BYTES, io_error, open_state_file, read_state_file};
 use crate::error::Result;
 
 const DAY_MS: u64 = 86_400_000;
@@ -84,7 +83,7 @@ fn derive(salt_hex: &str, fingerprint: &[u8]) -> String {
 }
 
 fn read_salt(path: &Path) -> Option<SaltFile> {
-    let text = std::fs::read_to_string(path).ok()?;
+    let text = read_state_file(path, MAX_STATE_BYTES)?;
     serde_json::from_str(&text).ok()
 }
 
@@ -113,14 +112,7 @@ fn write_salt_file(path: &Path, salt: &SaltFile) -> Result<()> {
 }
 
 fn open_private(path: &Path) -> Result<File> {
-    OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .mode(FILE_MODE)
-        .open(path)
-        .map_err(io_error(path))
+    open_state_file(path, true).map_err(io_error(path))
 }
 
 /// What identifies this machine: `/etc/machine-id` (systemd), the D-Bus machine id, or the host

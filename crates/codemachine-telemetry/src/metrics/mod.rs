@@ -230,7 +230,7 @@ impl Recorder {
             return Ok(context);
         }
         let paths = spool::Paths::new(&self.dir);
-        storage::ensure_dir(&paths.state)?;
+        paths.ensure(&paths.state)?;
         let identity = identity::load_or_rotate(
             &paths.state,
             now_ms,

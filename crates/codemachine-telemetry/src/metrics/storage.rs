@@ -1,6 +1,11 @@
-//! File-system helpers shared by the spool and the identity: modes, folders, counters.
+//! File-system helpers shared by the spool, the identity and the sender's state: modes, folders,
+//! counters, and the one way a small state file is opened.
+//!
+//! Whatever sits in the telemetry folder is treated as possibly planted: a state file is opened
+//! without following a link (`O_NOFOLLOW`) and without blocking (`O_NONBLOCK`, so a FIFO in its
+//! place cannot hang a command), then checked to be a regular file, and read to a bound.
 
-use std::fs::{DirBuilder, OpenOptions};
+use std::fs::{DirBuilder, File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
@@ -43,6 +48,41 @@ pub(crate) fn ensure_dir(dir: &Path) -> Result<()> {
         .map_err(io_error(dir))
 }
 
+/// Opens the state file `path` to read it and, with `create`, to write it (created with
+/// [`FILE_MODE`] when missing): never through a link, never blocking, regular files only.
+pub(crate) fn open_state_file(path: &Path, create: bool) -> std::io::Result<File> {
+    let file = OpenOptions::new()
+        .read(true)
+        .write(create)
+        .create(create)
+        .truncate(false)
+        .mode(FILE_MODE)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(path)
+        .map_err(|e| match e.raw_os_error() {
+            Some(libc::ELOOP) => std::io::Error::other("it is a link; not followed"),
+            _ => e,
+        })?;
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        return Err(std::io::Error::other("it is not a regular file"));
+    }
+    Ok(file)
+}
+
+/// The text of the small state file `path`, at most `max` bytes of it (`None` when it is
+/// missing, not a regular file, a link, or unreadable).
+pub(crate) fn read_state_file(path: &Path, max: u64) -> Option<String> {
+    let file = open_state_file(path, false).ok()?;
+    let mut text = String::new();
+    file.take(max).read_to_string(&mut text).ok()?;
+    Some(text)
+}
+
+/// The most of a state file (a counter, the salt, the sender's state, a rejection reason) ever
+/// read: they are a few hundred bytes.
+pub(crate) const MAX_STATE_BYTES: u64 = 64 * 1024;
+
 /// Narrows `path`'s permissions to `mode` when group or others have any, with a warning.
 pub(crate) fn tighten(path: &Path, meta: &std::fs::Metadata, mode: u32) -> Result<()> {
     let found = meta.permissions().mode() & 0o777;
@@ -69,10 +109,9 @@ impl Counter {
         Counter { path }
     }
 
-    /// The current value (0 when the file is absent or unreadable).
+    /// The current value (0 when the file is absent, unreadable or not a regular file).
     pub(crate) fn get(&self) -> u64 {
-        std::fs::read_to_string(&self.path)
-            .ok()
+        read_state_file(&self.path, MAX_STATE_BYTES)
             .and_then(|t| t.trim().parse().ok())
             .unwrap_or(0)
     }
@@ -80,18 +119,13 @@ impl Counter {
     /// Adds `n` and returns the new value.
     pub(crate) fn add(&self, n: u64) -> Result<u64> {
         let err = io_error(&self.path);
-        let mut file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .mode(FILE_MODE)
-            .custom_flags(libc::O_NOFOLLOW)
-            .open(&self.path)
-            .map_err(&err)?;
+        let mut file = open_state_file(&self.path, true).map_err(&err)?;
         file.lock().map_err(&err)?;
         let mut text = String::new();
-        file.read_to_string(&mut text).map_err(&err)?;
+        (&mut file)
+            .take(MAX_STATE_BYTES)
+            .read_to_string(&mut text)
+            .map_err(&err)?;
         let value = text.trim().parse::<u64>().unwrap_or(0).saturating_add(n);
         file.seek(SeekFrom::Start(0)).map_err(&err)?;
         file.set_len(0).map_err(&err)?;

@@ -94,8 +94,8 @@ where
     let Some(dir) = settings.dir() else {
         return false;
     };
-    let state_dir = Paths::new(&dir).state;
-    if note_start(&state_dir, now_millis()).is_err() {
+    let paths = Paths::new(&dir);
+    if paths.ensure(&paths.state).is_err() || note_start(&paths.state, now_millis()).is_err() {
         return false;
     }
     let mut command = Command::new(program);

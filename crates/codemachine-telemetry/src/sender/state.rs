@@ -7,18 +7,16 @@
 //! that cannot be read is treated as empty: at worst a retry comes early.
 
 use std::fs::OpenOptions;
-use std::io::{Read, Write};
+use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::metrics::storage::FILE_MODE;
+use crate::metrics::storage::{FILE_MODE, MAX_STATE_BYTES, read_state_file};
 
 const STATE_FILE: &str = "forward.json";
 const STARTED_FILE: &str = "sender.started";
-/// A state file larger than this is not ours to read.
-const MAX_STATE_BYTES: u64 = 64 * 1024;
 
 /// The sender's memory.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -123,17 +121,7 @@ pub(crate) fn note_start(state_dir: &Path, now_ms: u64) -> std::io::Result<()> {
 }
 
 fn read_bounded(path: &Path) -> Option<String> {
-    let file = OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
-        .open(path)
-        .ok()?;
-    if !file.metadata().ok()?.is_file() {
-        return None;
-    }
-    let mut text = String::new();
-    file.take(MAX_STATE_BYTES).read_to_string(&mut text).ok()?;
-    Some(text)
+    read_state_file(path, MAX_STATE_BYTES)
 }
 
 fn write_atomically(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<()> {
@@ -148,7 +136,7 @@ fn write_file(dir: &Path, name: &str, bytes: &[u8], durable: bool) -> std::io::R
         .create(true)
         .truncate(true)
         .mode(FILE_MODE)
-        .custom_flags(libc::O_NOFOLLOW)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
         .open(&tmp)
         .and_then(|mut file| {
             file.write_all(bytes)?;

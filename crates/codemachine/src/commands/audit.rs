@@ -51,11 +51,7 @@ pub fn run(args: &AuditArgs, settings: &Settings) -> Result<u8> {
     progress.done();
     let mut out = std::io::stdout().lock();
     if args.json {
-        writeln!(
-            out,
-            "{}",
-            serde_json::to_string_pretty(&JsonReport::of(&report))?
-        )?;
+        writeln!(out, "{}", crate::output::json(&JsonReport::of(&report))?)?;
     } else {
         write_human(&mut out, &report)?;
     }

@@ -29,7 +29,7 @@ pub fn run(args: &JsonArgs, settings: &Settings) -> Result<u8> {
     let mut out = io::stdout().lock();
     if args.json {
         let json = report::json(settings, &session, &findings);
-        writeln!(out, "{}", serde_json::to_string_pretty(&json)?)?;
+        writeln!(out, "{}", crate::output::json(&json)?)?;
     } else {
         let color = settings.color().value().paints(io::stdout().is_terminal());
         report::human(&mut out, settings, &session, &findings, color)?;

@@ -17,7 +17,7 @@ pub fn run(args: &JsonArgs, settings: &Settings) -> Result<u8> {
     let status = Status::collect(settings);
     let mut out = std::io::stdout().lock();
     if args.json {
-        writeln!(out, "{}", serde_json::to_string_pretty(&status)?)?;
+        writeln!(out, "{}", crate::output::json(&status)?)?;
     } else {
         write_human(&mut out, &status)?;
     }

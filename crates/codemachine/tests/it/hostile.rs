@@ -265,6 +265,107 @@ fn odd_entries_in_the_folder_are_skipped_reported_and_never_fatal() {
     }
 }
 
+/// The commands that read or write the telemetry folder, with telemetry on.
+const FOLDER_COMMANDS: &[&[&str]] = &[
+    &["log", "info", "hello"],
+    &["telemetry", "record", "feature", "again"],
+    &["telemetry", "status"],
+    &["telemetry", "status", "--json"],
+    &["telemetry", "inspect"],
+    &["telemetry", "flush", "--timeout", "2"],
+    &["telemetry", "audit"],
+    &["telemetry", "prune", "--all"],
+    &["telemetry", "disable", "--purge"],
+];
+
+#[test]
+fn a_fifo_in_place_of_any_state_file_never_hangs_a_command() {
+    for name in [
+        "salt",
+        "salt.lock",
+        "refused",
+        "forward.json",
+        "sender.started",
+        "sender.lock",
+    ] {
+        let home = tempfile::tempdir().unwrap();
+        run(
+            enabled(home.path()),
+            ["telemetry", "record", "feature", "x"],
+        );
+        let path = telemetry_dir(home.path()).join("state").join(name);
+        let _ = std::fs::remove_file(&path);
+        mkfifo(&path);
+        for args in FOLDER_COMMANDS {
+            // `run` fails the test if the command hangs.
+            let mut cmd = enabled(home.path());
+            cmd.env("TELEMETRY_ENDPOINT", "https://127.0.0.1:9");
+            let out = run(cmd, *args);
+            let stderr = text(&out.stderr);
+            assert!(
+                out.status.code().is_some_and(|c| c <= 2),
+                "{name} {args:?}: {:?} {stderr}",
+                out.status
+            );
+            assert_clean_diagnostics(&stderr);
+        }
+    }
+    // And status names it.
+    let home = tempfile::tempdir().unwrap();
+    run(
+        enabled(home.path()),
+        ["telemetry", "record", "feature", "x"],
+    );
+    let salt = telemetry_dir(home.path()).join("state/salt");
+    std::fs::remove_file(&salt).unwrap();
+    mkfifo(&salt);
+    let (_, json) = status(enabled(home.path()));
+    assert!(
+        json["odd_entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["why"].as_str().unwrap().contains("not a regular file")),
+        "{json}"
+    );
+}
+
+#[test]
+fn nothing_is_written_or_deleted_through_a_telemetry_folder_that_is_a_link() {
+    let home = tempfile::tempdir().unwrap();
+    let elsewhere = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(elsewhere.path().join("state")).unwrap();
+    std::fs::write(elsewhere.path().join("state/salt"), "not yours").unwrap();
+    std::fs::create_dir_all(home.path().join(".codemachine")).unwrap();
+    std::os::unix::fs::symlink(elsewhere.path(), telemetry_dir(home.path())).unwrap();
+    let mut all = FOLDER_COMMANDS.to_vec();
+    all.extend([&["telemetry", "dry-run"][..], &["telemetry", "enable"][..]]);
+    for args in all {
+        let out = run(enabled(home.path()), args);
+        assert_clean_diagnostics(&text(&out.stderr));
+        let mut names: Vec<String> = std::fs::read_dir(elsewhere.path().join("state"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        assert_eq!(
+            names,
+            ["salt"],
+            "{args:?} wrote or deleted through the link"
+        );
+        let top = std::fs::read_dir(elsewhere.path()).unwrap().count();
+        assert_eq!(top, 1, "{args:?} created a folder through the link");
+    }
+    let (_, json) = status(enabled(home.path()));
+    assert!(
+        json["odd_entries"][0]["why"]
+            .as_str()
+            .unwrap()
+            .contains("a link where a folder should be"),
+        "{json}"
+    );
+}
+
 #[test]
 fn prune_never_follows_a_link_out_of_the_folder() {
     let home = tempfile::tempdir().unwrap();
@@ -539,6 +640,13 @@ fn diagnostics_never_echo_secrets_or_parser_internals() {
         vec!["telemetry", "hunter2"],
         vec!["telemetry", "record", "feature", token],
         vec!["--color", "hunter2", "log", "info", "m"],
+        vec![
+            "log",
+            "info",
+            "m",
+            "-----BEGIN PRIVATE KEY-----\nhunter2hunter2\n-----END PRIVATE KEY-----",
+        ],
+        vec!["log", "info", "m", "--hunter2"],
     ];
     for args in cases {
         let out = run(enabled(home.path()), &args);
@@ -549,6 +657,29 @@ fn diagnostics_never_echo_secrets_or_parser_internals() {
             "{args:?}: {stderr}"
         );
         assert_clean_diagnostics(&stderr);
+    }
+    // Settings that echo their value, in both forms of status and in the dry run's JSON.
+    let policy = home.path().join("policy.toml");
+    std::fs::write(
+        &policy,
+        "endpoint = \"https://u:hunter2policy@127.0.0.1:9/?token=hunter2query\"\n",
+    )
+    .unwrap();
+    for args in [
+        &["telemetry", "status"][..],
+        &["telemetry", "status", "--json"][..],
+        &["telemetry", "dry-run", "--json"][..],
+    ] {
+        let mut cmd = codemachine(home.path());
+        cmd.env("LOG_LEVEL", "password=hunter2")
+            .env("TELEMETRY_ENABLED", "token=hunter2")
+            .env("LOG_FORMAT", "secret=hunter2")
+            .env("TELEMETRY_ENDPOINT", "https://127.0.0.1:9/#token=hunter2")
+            .env("CODEMACHINE_POLICY_FILE", &policy);
+        let out = run(cmd, args);
+        let all = text(&out.stdout) + &text(&out.stderr);
+        assert!(!all.contains("hunter2"), "{args:?}: {all}");
+        assert!(out.status.code().is_some_and(|c| c <= 1), "{args:?}: {all}");
     }
     let deep = format!("{{\"a\":{}{}}}", "[".repeat(200), "]".repeat(200));
     let out = run(

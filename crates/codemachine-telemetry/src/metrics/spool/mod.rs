@@ -71,7 +71,7 @@ pub use reader::{
 };
 pub(crate) use writer::SpoolWriter;
 
-use super::storage::Counter;
+use super::storage::{Counter, ensure_dir};
 
 /// A segment is closed and a new one started past this size: 1 MiB is about 4 000 events, one
 /// request to a collector (well under OTLP's 4 MiB message default).
@@ -85,6 +85,15 @@ const LOCAL_DIR: &str = "local";
 const HISTORY_DIR: &str = "history";
 pub(crate) const STATE_DIR: &str = "state";
 const REFUSED_FILE: &str = "refused";
+/// The files of `state/` (each small, read to a bound, never through a link).
+pub(crate) const STATE_FILES: &[&str] = &[
+    "salt",
+    "salt.lock",
+    REFUSED_FILE,
+    "forward.json",
+    "sender.started",
+    "sender.lock",
+];
 /// Every batch file ends so.
 pub(crate) const BATCH_SUFFIX: &str = ".ndjson";
 
@@ -113,6 +122,17 @@ impl Paths {
             state: telemetry_dir.join(STATE_DIR),
             history: telemetry_dir.join(HISTORY_DIR),
         }
+    }
+
+    /// Creates `folder` (one of these folders) when missing, after checking the telemetry folder
+    /// itself: a telemetry folder that is a link (or not a folder) is refused, so nothing is
+    /// written or created through it.
+    pub(crate) fn ensure(&self, folder: &Path) -> crate::error::Result<()> {
+        ensure_dir(&self.root)?;
+        if folder != self.root {
+            ensure_dir(folder)?;
+        }
+        Ok(())
     }
 
     pub(crate) fn refused(&self) -> Counter {

@@ -10,9 +10,9 @@
 //! fsynced write, in an order where a crash can only cause a batch to be sent again (same batch
 //! id), never lost.
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io;
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -23,7 +23,7 @@ use super::fs::{Filesystem, RealFs};
 use super::reader::{BatchState, OddEntry, batch_files, open_batch, read_lines};
 use super::{BATCH_SUFFIX, Paths};
 use crate::metrics::event::Event;
-use crate::metrics::storage::{FILE_MODE, ensure_dir};
+use crate::metrics::storage::{MAX_STATE_BYTES, open_state_file, read_state_file};
 
 /// At most this many bytes of event lines in one batch: fits every common collector's request
 /// limit (the OpenTelemetry Collector's default is 20 MiB; many gateways stop at 1–4 MiB).
@@ -116,15 +116,8 @@ impl SenderLock {
 }
 
 fn open_lock_file(paths: &Paths) -> io::Result<File> {
-    ensure_dir(&paths.state).map_err(io::Error::other)?;
-    OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .mode(FILE_MODE)
-        .custom_flags(libc::O_NOFOLLOW)
-        .open(paths.state.join("sender.lock"))
+    paths.ensure(&paths.state).map_err(io::Error::other)?;
+    open_state_file(&paths.state.join("sender.lock"), true)
 }
 
 /// A batch in the outbox: sealed, its id the batch id sent with every attempt.
@@ -276,7 +269,8 @@ impl Outbox {
         if segments.is_empty() {
             return Ok(report);
         }
-        ensure_dir(&self.paths.outbox)
+        self.paths
+            .ensure(&self.paths.outbox)
             .map_err(|e| io_at(&self.paths.outbox)(io::Error::other(e)))?;
         for (id, _, path) in segments {
             self.claim_segment(&id, &path, &folder, limits, &mut report)?;
@@ -323,7 +317,8 @@ impl Outbox {
             report.batches += 1;
         }
         if !torn.is_empty() {
-            ensure_dir(&self.paths.torn)
+            self.paths
+                .ensure(&self.paths.torn)
                 .map_err(|e| io_at(&self.paths.torn)(io::Error::other(e)))?;
             let torn: Vec<&str> = torn.iter().map(String::as_str).collect();
             self.write_durably(&self.paths.torn, id, &torn)?;
@@ -392,7 +387,9 @@ impl Outbox {
     /// The collector refused `batch`: its reason is written, then it is moved to `rejected/`.
     pub fn reject(&self, batch: &Batch, rejection: &Rejection) -> Result<(), ClaimError> {
         let folder = &self.paths.rejected;
-        ensure_dir(folder).map_err(|e| io_at(folder)(io::Error::other(e)))?;
+        self.paths
+            .ensure(folder)
+            .map_err(|e| io_at(folder)(io::Error::other(e)))?;
         let reason = serde_json::to_string(rejection).unwrap_or_default();
         self.write_file_durably(folder, &format!("{}.json", batch.id), &reason)?;
         crate::failpoint::hit("reject.reason-written");
@@ -463,7 +460,9 @@ impl Outbox {
     /// sending), so the batch can be sent with its events only.
     pub fn set_aside(&self, batch: &Batch, lines: &[String]) -> Result<(), ClaimError> {
         let folder = &self.paths.torn;
-        ensure_dir(folder).map_err(|e| io_at(folder)(io::Error::other(e)))?;
+        self.paths
+            .ensure(folder)
+            .map_err(|e| io_at(folder)(io::Error::other(e)))?;
         let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
         self.write_durably(folder, &format!("{}-x", batch.id), &lines)
     }
@@ -474,13 +473,13 @@ impl Outbox {
         let mut moved = 0;
         for (id, _, path) in batch_files(folder, BatchState::Rejected, &mut Vec::new()) {
             let reason_path = folder.join(format!("{id}.json"));
-            let reason = std::fs::read_to_string(&reason_path)
-                .ok()
+            let reason = read_state_file(&reason_path, MAX_STATE_BYTES)
                 .and_then(|t| serde_json::from_str::<Rejection>(&t).ok());
             if !pick(reason.as_ref()) {
                 continue;
             }
-            ensure_dir(&self.paths.outbox)
+            self.paths
+                .ensure(&self.paths.outbox)
                 .map_err(|e| io_at(&self.paths.outbox)(io::Error::other(e)))?;
             let to = self.paths.outbox.join(format!("{id}{BATCH_SUFFIX}"));
             self.fs.rename(&path, &to).map_err(io_at(&to))?;
@@ -518,7 +517,7 @@ pub fn rejections(dir: &Path) -> Vec<(String, Rejection)> {
     batch_files(&folder, BatchState::Rejected, &mut Vec::new())
         .into_iter()
         .filter_map(|(id, _, _)| {
-            let text = std::fs::read_to_string(folder.join(format!("{id}.json"))).ok()?;
+            let text = read_state_file(&folder.join(format!("{id}.json")), MAX_STATE_BYTES)?;
             Some((id, serde_json::from_str(&text).ok()?))
         })
         .collect()
@@ -570,7 +569,7 @@ fn chunk(lines: &[String], limits: BatchLimits) -> Vec<Vec<&str>> {
 #[cfg(test)]
 pub(crate) fn append_raw(path: &Path, text: &[u8]) {
     use std::io::Write;
-    let mut file = OpenOptions::new().append(true).open(path).unwrap();
+    let mut file = std::fs::OpenOptions::new().append(true).open(path).unwrap();
     file.write_all(text).unwrap();
 }
 

@@ -411,16 +411,6 @@ mod tests {
     }
 }
 
-/// The files of `state/` this library writes (the salt, locks, counters, the sender's state).
-const STATE_FILES: &[&str] = &[
-    "salt",
-    "salt.lock",
-    "refused",
-    "forward.json",
-    "sender.started",
-    "sender.lock",
-];
-
 /// What `purge` did: the pruning of every batch, and what was left because it is not ours.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct PurgeReport {
@@ -436,14 +426,23 @@ pub struct PurgeReport {
 
 /// Deletes everything this library keeps in the telemetry folder `dir`: every batch in every
 /// state, the salt, counters and the sender's state, the local history, then the folders left
-/// empty. Entries that
-/// are not ours are left (and reported); batches a writer or sender still holds are kept.
+/// empty. Entries that are not ours are left (and reported); batches a writer or sender still
+/// holds are kept.
 pub fn purge(dir: &Path) -> PurgeReport {
     let pruned = prune(dir, Selection::default());
+    if std::fs::symlink_metadata(dir).is_ok_and(|m| !m.is_dir()) {
+        // A link (or a file) in the telemetry folder's place: nothing is deleted through it.
+        return PurgeReport {
+            pruned,
+            state_files: 0,
+            history_removed: false,
+            folder_removed: false,
+        };
+    }
     let paths = Paths::new(dir);
     let mut state_files = 0;
     if is_real_folder(&paths.state, &mut Vec::new()) {
-        for name in STATE_FILES {
+        for name in super::STATE_FILES {
             if std::fs::remove_file(paths.state.join(name)).is_ok() {
                 state_files += 1;
             }

@@ -133,6 +133,7 @@ pub fn for_each_batch_line(
     for state in BatchState::ALL {
         files.extend(batch_files(paths.of(state), state, &mut listing.odd));
     }
+    odd_state_files(&paths, &mut listing.odd);
     files.sort_by(|a, b| a.0.cmp(&b.0));
     for (id, state, path) in files {
         match read_batch(&path, state, id, &mut visit) {
@@ -141,6 +142,26 @@ pub fn for_each_batch_line(
         }
     }
     listing
+}
+
+/// The state files that are there but are not regular files (a link, a FIFO, a folder): they
+/// are never read or written, and said so.
+fn odd_state_files(paths: &Paths, odd: &mut Vec<OddEntry>) {
+    if !is_real_folder(&paths.state, odd) {
+        return;
+    }
+    for name in super::STATE_FILES {
+        let path = paths.state.join(name);
+        let why = match std::fs::symlink_metadata(&path) {
+            Ok(meta) if meta.file_type().is_symlink() => "a link; not followed",
+            Ok(meta) if !meta.is_file() => "not a regular file; not read or written",
+            _ => continue,
+        };
+        odd.push(OddEntry {
+            path,
+            why: why.to_owned(),
+        });
+    }
 }
 
 /// True when `dir` is a folder (not a link to one); a missing folder is simply empty.

@@ -208,7 +208,10 @@ impl SpoolWriter {
     fn refuse(&self, len: u64) -> Error {
         let used = self.last_measured.map_or(self.cap, |(_, used)| used);
         // Counting is best effort: a spool too broken to count in still refuses.
-        let _ = ensure_dir(&self.paths.state).and_then(|()| self.paths.refused().add(1));
+        let _ = self
+            .paths
+            .ensure(&self.paths.state)
+            .and_then(|()| self.paths.refused().add(1));
         Error::SpoolFull {
             used,
             needed: len,
