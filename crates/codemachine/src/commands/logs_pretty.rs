@@ -64,13 +64,14 @@ impl Renderer {
     fn render(&self, line: &[u8], cut: bool, lines: &mut LineScrubber<'_>) -> String {
         let text = String::from_utf8_lossy(line);
         let body = text.trim_end_matches(['\n', '\r']);
-        if !cut && !lines.in_block() {
-            if let Ok(mut record) = serde_json::from_str::<Map<String, Json>>(body) {
-                let mut value = Json::Object(std::mem::take(&mut record));
-                self.redactor.redact_json(&mut value);
-                if let Json::Object(record) = value {
-                    return render_record(&record, self.color);
-                }
+        if !cut
+            && !lines.in_block()
+            && let Ok(mut record) = serde_json::from_str::<Map<String, Json>>(body)
+        {
+            let mut value = Json::Object(std::mem::take(&mut record));
+            self.redactor.redact_json(&mut value);
+            if let Json::Object(record) = value {
+                return render_record(&record, self.color);
             }
         }
         let scrubbed = lines.scrub_line(body);
