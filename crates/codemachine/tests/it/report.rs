@@ -386,6 +386,22 @@ fn hostile_names_never_drive_the_terminal_nor_break_the_columns() {
     // JSON keeps the names as recorded (escaped by JSON itself).
     let json = report_json(codemachine(home.path()), &[]);
     assert_eq!(json["commands"].as_array().unwrap().len(), names.len());
+    // The page cuts long names and escapes every one.
+    let page = home.path().join("page.html");
+    let out = run(
+        codemachine(home.path()),
+        [
+            "telemetry".as_ref(),
+            "report".as_ref(),
+            "--html".as_ref(),
+            page.as_os_str(),
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(!html.contains(&"w".repeat(200)), "long names are cut");
+    assert!(!html.contains("hunter2") && !html.contains('\u{1b}') && !html.contains('\u{202e}'));
+    assert!(!html.contains("<script>alert") && html.contains("&lt;script&gt;alert(1)"));
 }
 
 #[test]

@@ -384,6 +384,15 @@ fn the_page_is_written_only_to_a_regular_file_of_its_own() {
     std::fs::hard_link(&victim, &hard).unwrap();
     refused(&hard, "hard links");
     refused(&dir.join("missing-folder/page.html"), "no such file");
+    // Never into the telemetry folder, which the report only reads (nor through a link to it).
+    let telemetry = crate::support::telemetry_dir(dir);
+    refused(
+        &telemetry.join("spool/page.html"),
+        "inside the telemetry folder",
+    );
+    std::os::unix::fs::symlink(&telemetry, dir.join("alias")).unwrap();
+    refused(&dir.join("alias/page.html"), "inside the telemetry folder");
+    assert!(!telemetry.join("page.html").exists() && !telemetry.join("spool/page.html").exists());
     // A new file is private; an existing one of its own is replaced and made private.
     let fresh = dir.join("fresh.html");
     assert!(write_page(dir, &fresh).status.success());

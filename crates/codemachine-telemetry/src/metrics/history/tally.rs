@@ -188,6 +188,16 @@ fn either(a: Option<u64>, b: Option<u64>, pick: fn(u64, u64) -> u64) -> Option<u
 /// What a day of events is filed under: the UTC day (from 1970-01-01), the kind and the name.
 pub type RowKey = (u64, EventKind, String);
 
+/// At most this many rows in one fold: a batch of 5,000 events has at most 5,000; more can only
+/// come from a segment someone filled by hand, whose further rows are added up under
+/// [`OTHER_NAMES`] so that a fold line stays a few MiB.
+pub const MAX_FOLD_ROWS: usize = 10_000;
+/// Names are kept in the history up to this many bytes (ours are at most 64): a longer one was
+/// not recorded by us, and is cut so that no row is large.
+pub const MAX_HISTORY_NAME_BYTES: usize = 128;
+/// The name the rows past [`MAX_FOLD_ROWS`] are added up under.
+pub const OTHER_NAMES: &str = "other names";
+
 /// Tallies of events per UTC day, kind and name: the rows a fold adds to the history.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct DayTallies {
@@ -207,9 +217,25 @@ impl DayTallies {
             return;
         };
         self.events += 1;
-        let key = (day, event.kind, event.name.clone());
+        let mut key = (
+            day,
+            event.kind,
+            cut(&event.name, MAX_HISTORY_NAME_BYTES).to_owned(),
+        );
+        if self.rows.len() >= MAX_FOLD_ROWS && !self.rows.contains_key(&key) {
+            key.2 = OTHER_NAMES.to_owned();
+        }
         self.rows.entry(key).or_default().add_event(event);
     }
+}
+
+/// `text` cut to at most `max` bytes, at a character boundary.
+fn cut(text: &str, max: usize) -> &str {
+    let mut end = text.len().min(max);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
 }
 
 /// The UTC day of an event: from its `ts`, else from the time in its id.
@@ -284,6 +310,26 @@ mod tests {
         (one.min_ms, one.max_ms) = (Some(1234), Some(1234));
         assert_eq!(one.quantile_ms(0.5), Some(1234), "a single value is exact");
         assert_eq!(Tally::default().quantile_ms(0.5), None);
+    }
+
+    #[test]
+    fn a_fold_stays_small_whatever_the_batch_holds() {
+        let event = |n: usize, name: String| {
+            let line = format!(
+                "{{\"schema\":1,\"id\":\"{n:032x}\",\"ts\":\"2026-01-02T00:00:00.000Z\",\"kind\":\"feature\",\"name\":\"{name}\",\"count\":1,\"session_id\":\"s\",\"anon_id\":\"a\",\"cli_version\":\"0\",\"os\":\"linux\",\"arch\":\"x86_64\"}}"
+            );
+            Event::parse(&line).unwrap()
+        };
+        let mut t = DayTallies::default();
+        for n in 0..MAX_FOLD_ROWS + 5 {
+            t.add(&event(n, format!("f{n}")));
+        }
+        t.add(&event(0, "é".repeat(100)));
+        assert_eq!(t.rows.len(), MAX_FOLD_ROWS + 1);
+        let other = t.rows.iter().find(|(k, _)| k.2 == OTHER_NAMES).unwrap().1;
+        assert_eq!(other.count, 6);
+        assert_eq!(t.events, MAX_FOLD_ROWS as u64 + 6);
+        assert_eq!(cut(&"é".repeat(100), 127).len(), 126);
     }
 
     #[test]

@@ -88,6 +88,23 @@ pub fn page(report: &Report) -> String {
     out
 }
 
+/// Names are shown up to this many characters (ours have at most 64).
+const NAME_CHARS: usize = 120;
+
+/// A name as the page shows it: cut to [`NAME_CHARS`], then escaped.
+fn name(text: &str) -> String {
+    esc(&cut_name(text))
+}
+
+/// A name cut to [`NAME_CHARS`] (with `…`), not yet escaped.
+fn cut_name(text: &str) -> String {
+    if text.chars().count() <= NAME_CHARS {
+        return text.to_owned();
+    }
+    let cut: String = text.chars().take(NAME_CHARS - 1).collect();
+    format!("{cut}…")
+}
+
 /// Text from data, safe in HTML element text and in quoted attributes.
 fn esc(text: &str) -> String {
     let clean = clean(text);
@@ -194,7 +211,7 @@ fn commands(out: &mut String, report: &Report, days: &[String]) {
         let _ = writeln!(
             out,
             "<tr><td class=\"name\">{}</td><td>{}</td><td>{}</td><td>{:.1}%</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            esc(&row.name),
+            name(&row.name),
             row.count,
             row.failures,
             row.failure_rate * 100.0,
@@ -209,13 +226,13 @@ fn commands(out: &mut String, report: &Report, days: &[String]) {
     for (i, row) in report.commands.iter().take(CHART_NAMES).enumerate() {
         let caption = format!(
             "<b>{}</b> — {} runs, {:.1}% failed",
-            esc(&row.name),
+            name(&row.name),
             row.count,
             row.failure_rate * 100.0
         );
         let bars = day_bars(&row.days, days, "runs", true);
         let chart = bar_chart(
-            &format!("{}: runs per day", row.name),
+            &format!("{}: runs per day", cut_name(&row.name)),
             &bars,
             SMALL,
             labels.clone(),
@@ -231,7 +248,7 @@ fn commands(out: &mut String, report: &Report, days: &[String]) {
         }
         let caption = format!(
             "<b>{}</b> — median {}, p95 {}",
-            esc(&row.name),
+            name(&row.name),
             duration(row.median_ms),
             duration(row.p95_ms)
         );
@@ -249,17 +266,17 @@ fn features(out: &mut String, report: &Report, days: &[String]) {
         let _ = writeln!(
             out,
             "<tr><td class=\"name\">{}</td><td>{}</td></tr>",
-            esc(&row.name),
+            name(&row.name),
             row.count
         );
     }
     out.push_str("</table>\n<h2>Uses per day, by feature</h2>\n<div class=\"grid\">\n");
     let labels = labels_of((days.first(), days.last()));
     for (i, row) in report.features.iter().take(CHART_NAMES).enumerate() {
-        let caption = format!("<b>{}</b> — {} uses", esc(&row.name), row.count);
+        let caption = format!("<b>{}</b> — {} uses", name(&row.name), row.count);
         let bars = day_bars(&row.days, days, "uses", false);
         let chart = bar_chart(
-            &format!("{}: uses per day", row.name),
+            &format!("{}: uses per day", cut_name(&row.name)),
             &bars,
             SMALL,
             labels.clone(),
@@ -434,7 +451,7 @@ fn distribution(row: &CommandRow) -> String {
             .map_or(bucket_range(last).0, |to| to - 1),
     ));
     let mut chart = bar_chart(
-        &format!("{}: durations", row.name),
+        &format!("{}: durations", cut_name(&row.name)),
         &bars,
         DISTRIBUTION,
         (low, high),

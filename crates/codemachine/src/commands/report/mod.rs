@@ -25,6 +25,15 @@ pub fn run(args: &ReportArgs, settings: &Settings) -> Result<u8> {
     let options = ReportOptions::new().since(args.since);
     let report = Report::collect(dir.as_deref(), &options);
     if let Some(path) = &args.html {
+        if dir
+            .as_deref()
+            .is_some_and(|dir| page_file::is_inside(path, dir))
+        {
+            anyhow::bail!(
+                "the page was not written to {}: it is inside the telemetry folder, which the report only reads; write it elsewhere",
+                path.display()
+            );
+        }
         let page = html::page(&report);
         page_file::write(path, page.as_bytes())
             .with_context(|| format!("the page was not written to {}", path.display()))?;

@@ -46,6 +46,25 @@ pub fn write(path: &Path, bytes: &[u8]) -> Result<()> {
     Ok(())
 }
 
+/// True when `path` would be a file inside the folder `dir` (links resolved): the report never
+/// writes into the telemetry folder. The folder is compared by device and inode with each
+/// folder above the page, so nothing in the telemetry folder is resolved or read for it.
+pub fn is_inside(path: &Path, dir: &Path) -> bool {
+    let Ok(folder) = std::fs::metadata(dir) else {
+        return false; // no telemetry folder: nothing to protect
+    };
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let Ok(parent) = parent.canonicalize() else {
+        return false; // a parent that does not exist cannot be written into anyway
+    };
+    parent.ancestors().any(|above| {
+        std::fs::metadata(above).is_ok_and(|m| m.dev() == folder.dev() && m.ino() == folder.ino())
+    })
+}
+
 fn why_not_opened(e: &io::Error) -> String {
     match e.raw_os_error() {
         Some(libc::ELOOP) => {
