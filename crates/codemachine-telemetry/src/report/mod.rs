@@ -15,6 +15,10 @@
 //! claim or split (a copy of a batch still on disk) is not counted at all: nothing is counted
 //! twice. Events stamped more than a day in the future are left out and counted, so a wrong
 //! clock cannot stretch the charts over centuries.
+//!
+//! The report takes no lock: one made while a sender delivers may miss a batch in motion (folded
+//! and deleted between the history's read and the spool's, or renamed between the listing of a
+//! folder and its read, then reported as skipped); it never counts one twice. Run it again.
 
 mod accumulate;
 
