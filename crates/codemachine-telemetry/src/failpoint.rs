@@ -1,4 +1,4 @@
-//! Failpoints: named steps of the batch life cycle where a test can have this process killed
+//! Failpoints: named steps of the batch life cycle (and of folding batches into the history) where a test can have this process killed
 //! with `SIGKILL`, exactly as a crash would, to prove that a crash at any step loses nothing.
 //!
 //! Off unless `CODEMACHINE_FAILPOINT` names a step (a testing hook: an operator has no reason to
@@ -17,6 +17,9 @@ pub const STEPS: &[&str] = &[
     "reject.moved",
     "replace.parts-written",
     "requeue.moved",
+    "history.fold-written",
+    "history.compact-written",
+    "history.compacted",
 ];
 
 static ARMED: OnceLock<Option<String>> = OnceLock::new();

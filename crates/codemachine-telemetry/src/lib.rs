@@ -56,6 +56,7 @@ pub mod forward;
 pub mod log;
 pub mod metrics;
 pub mod redact;
+pub mod report;
 #[cfg(feature = "forward")]
 pub mod sender;
 pub mod settings;

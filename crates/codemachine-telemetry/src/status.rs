@@ -153,6 +153,11 @@ impl Status {
             ..Status::empty(dir.clone())
         };
         status.add_listing(&listing);
+        if let Some(dir) = &dir {
+            // The history is counted by the cap too (it never leaves the machine).
+            let history = spool::Paths::new(dir).history;
+            status.spool_bytes += spool::measure_dir(&history).unwrap_or(0);
+        }
         #[cfg(feature = "forward")]
         status.add_forwarding(settings);
         if let Some(dir) = &dir {

@@ -176,6 +176,13 @@ pub enum TelemetryCommand {
     /// The background sender a command starts (internal: started detached, never by hand).
     #[command(name = "__send", hide = true)]
     Send,
+    /// Your own metrics: commands by runs, their median and 95th-percentile durations and
+    /// failure rate, features used, activity per day. Reads only (works with telemetry off).
+    ///
+    /// Reads the buffered events (every state) and the local history of those delivered or
+    /// pruned. A table with sparklines on a terminal, --json for machines, --html FILE for a
+    /// self-contained page (inline charts; no script, font or image, nothing from the network).
+    Report(ReportArgs),
     /// The operator's dry run: a representative session under your effective settings, in a
     /// scratch home (deleted afterwards), nothing sent.
     ///
@@ -184,6 +191,21 @@ pub enum TelemetryCommand {
     /// the audit of the session's logs and spool, and a verdict; exit code 1 if a secret got
     /// through, the audit found something or the configuration has a problem.
     DryRun(JsonArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Only the last DUR, in whole UTC days (from the day holding now - DUR): 45s, 90m, 12h, 30d,
+    /// 2w. By default, everything.
+    #[arg(long, value_name = "DUR", value_parser = crate::duration::parse)]
+    pub since: Option<std::time::Duration>,
+    /// Machine-readable output (the keys are listed in the README).
+    #[arg(long)]
+    pub json: bool,
+    /// Write the report as one self-contained HTML page to FILE (created 0600; never through a
+    /// link, never into anything but a regular file).
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

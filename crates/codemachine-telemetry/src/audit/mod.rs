@@ -125,8 +125,8 @@ impl Auditor {
         Auditor { redactor, identity }
     }
 
-    /// Every file of the telemetry folder `dir` (batches in every state and rejection reasons;
-    /// not `state/`), added to `report`.
+    /// Every file of the telemetry folder `dir` (batches in every state, rejection reasons and
+    /// the local history; not `state/`), added to `report`.
     pub fn audit_telemetry_dir(
         &self,
         dir: &Path,
@@ -151,22 +151,30 @@ impl Auditor {
             }
             files.sort();
             for path in files {
-                match open_batch(&path) {
-                    Ok(file) => {
-                        let len = file.metadata().map_or(0, |m| m.len());
-                        let scanned = file.take(MAX_BATCH_SCANNED);
-                        self.audit_reader(scanned, &path, true, report, progress);
-                        if len > MAX_BATCH_SCANNED {
-                            let why = format!(
-                                "{len} bytes, far more than a batch we write; its first {} MiB were scanned",
-                                MAX_BATCH_SCANNED >> 20
-                            );
-                            report.unreadable.push((path, why));
-                        }
-                    }
-                    Err(why) => report.unreadable.push((path, why)),
-                }
+                self.audit_ours(&path, report, progress);
             }
+        }
+        let history = crate::metrics::history::history_file(dir);
+        if std::fs::symlink_metadata(&history).is_ok() {
+            self.audit_ours(&history, report, progress);
+        }
+    }
+
+    /// A file of the telemetry folder (never through a link, never a FIFO), added to `report`.
+    /// At most its first [`MAX_BATCH_SCANNED`] bytes are scanned.
+    fn audit_ours(&self, path: &Path, report: &mut Report, progress: &mut dyn FnMut(u64)) {
+        let file = match open_batch(path) {
+            Ok(file) => file,
+            Err(why) => return report.unreadable.push((path.to_owned(), why)),
+        };
+        let len = file.metadata().map_or(0, |m| m.len());
+        self.audit_reader(file.take(MAX_BATCH_SCANNED), path, true, report, progress);
+        if len > MAX_BATCH_SCANNED {
+            let why = format!(
+                "{len} bytes, far more than a batch we write; its first {} MiB were scanned",
+                MAX_BATCH_SCANNED >> 20
+            );
+            report.unreadable.push((path.to_owned(), why));
         }
     }
 

@@ -76,6 +76,10 @@ fn our_events_and_log_records_audit_clean() {
         .unwrap();
     metrics.record_feature("export.csv", 2).unwrap();
     drop(metrics);
+    let pruned =
+        crate::metrics::spool::prune_into_history(&settings.dir().unwrap(), Default::default());
+    assert_eq!(pruned.folded, 2, "the history holds them");
+    metrics_again(&settings);
     let memory = crate::MemoryWriter::default();
     let logger = crate::Logger::builder()
         .format(crate::FormatChoice::Json)
@@ -93,8 +97,29 @@ fn our_events_and_log_records_audit_clean() {
         &mut report,
         &mut |_| {},
     );
-    assert_eq!(report.files, 2);
+    assert_eq!(report.files, 3, "a batch, the history, the log");
     assert!(report.is_clean(), "{:?}", report.findings);
+}
+
+/// Records one more event, so a batch is there beside the history.
+fn metrics_again(settings: &crate::Settings) {
+    let metrics = crate::Metrics::new(settings, "0.1.0");
+    metrics.record_feature("cache.hit", 1).unwrap();
+}
+
+#[test]
+fn the_history_is_audited_too() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("history")).unwrap();
+    std::fs::write(
+        dir.path().join("history/history.ndjson"),
+        "{\"day\":\"2026-01-02\",\"kind\":\"feature\",\"name\":\"ghp_0123456789abcdefghijABCDEFGHIJ012345\",\"count\":1}\n",
+    )
+    .unwrap();
+    let mut report = Report::default();
+    auditor().audit_telemetry_dir(dir.path(), &mut report, &mut |_| {});
+    assert_eq!(report.findings.len(), 1, "{:?}", report.findings);
+    assert!(report.findings[0].file.ends_with("history/history.ndjson"));
 }
 
 #[test]

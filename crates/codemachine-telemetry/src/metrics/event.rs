@@ -6,7 +6,7 @@
 
 use std::fmt;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::log::json::{write_str, write_u64};
@@ -36,7 +36,7 @@ pub const EVENT_KEYS: [&str; 13] = [
 pub const MAX_NAME_LEN: usize = 64;
 
 /// What an event counts.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum EventKind {
     /// A command ran (with its duration and exit code).

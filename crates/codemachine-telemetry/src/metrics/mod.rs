@@ -7,6 +7,7 @@
 //! only, reported in one line on stderr.
 
 mod event;
+pub mod history;
 mod identity;
 mod ids;
 pub mod spool;

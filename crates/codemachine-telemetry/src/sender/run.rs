@@ -4,13 +4,16 @@
 //! A `Retry` verdict (the collector is down, busy or slow) ends the run: the backoff says when
 //! to try again, and hammering a collector that is down helps nobody. A pausing rejection
 //! (401/403/404) ends it too, until the destination changes or an operator acts. Nothing is ever
-//! deleted but a batch a collector took (a 2xx).
+//! deleted but a batch a collector took (a 2xx), and that batch is first folded into the local
+//! history (`metrics::history`), so `telemetry report` still counts its events.
 
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 use super::state::{ForwardState, Pause};
 use crate::forward::{Backoff, Client, ForwardConfig, ParsedBatch, Verdict, classify, encode};
+use crate::metrics::Event;
+use crate::metrics::history::{self, DayTallies};
 use crate::metrics::spool::outbox::{Batch, BatchLimits, Outbox, Rejection};
 use crate::settings::Settings;
 use crate::settings::forwarding::Forwarding;
@@ -144,6 +147,8 @@ pub fn send_pending(
     let state_dir = dir.join(crate::metrics::spool::STATE_DIR);
     let mut run = Run {
         outbox,
+        dir: dir.clone(),
+        history_warned: false,
         config,
         state: ForwardState::load(&state_dir),
         report: SendReport::new(Stop::Done),
@@ -178,6 +183,8 @@ fn ready(settings: &Settings) -> Result<(ForwardConfig, std::path::PathBuf), Str
 
 struct Run {
     outbox: Outbox,
+    dir: std::path::PathBuf,
+    history_warned: bool,
     config: ForwardConfig,
     state: ForwardState,
     report: SendReport,
@@ -310,6 +317,7 @@ impl Run {
         match classify(&outcome) {
             Verdict::Delivered { server_rejected } => {
                 crate::failpoint::hit("send.delivered");
+                self.fold_into_history(batch, &parsed.events);
                 self.outbox.acknowledge(batch)?;
                 crate::failpoint::hit("ack.removed");
                 self.report.delivered_batches += 1;
@@ -351,6 +359,22 @@ impl Run {
                 self.apply(batch, &verdict, destination, now)
             }
             verdict => self.apply(batch, &verdict, destination, now),
+        }
+    }
+
+    /// Adds a delivered batch's events to the history before the batch is deleted (once per
+    /// batch id: a batch delivered again after a crash is not counted twice). A fold that fails
+    /// costs the report those events, never the delivery: said once per run.
+    fn fold_into_history(&mut self, batch: &Batch, events: &[(usize, &str, Event)]) {
+        let mut tallies = DayTallies::default();
+        events.iter().for_each(|(_, _, event)| tallies.add(event));
+        let Err(e) = history::fold(&self.dir, batch.id(), &tallies, true) else {
+            return;
+        };
+        if !std::mem::replace(&mut self.history_warned, true) {
+            crate::diag::warn(format_args!(
+                "delivered events could not be added to the local history (telemetry report will miss them): {e}"
+            ));
         }
     }
 

@@ -69,16 +69,17 @@ impl Renderer {
             line
         });
         let body = text.trim_end_matches(['\n', '\r']);
-        if !cut && !lines.in_block() {
-            if let Ok(mut record) = serde_json::from_str::<Map<String, Json>>(body) {
-                // The record's text still moves the block state: a key logged one line per
-                // record opens a block here, and the records up to its end are redacted whole.
-                let _ = lines.scrub_line(body);
-                let mut value = Json::Object(std::mem::take(&mut record));
-                self.redactor.redact_json(&mut value);
-                if let Json::Object(record) = value {
-                    return render_record(&record, self.color);
-                }
+        if !cut
+            && !lines.in_block()
+            && let Ok(mut record) = serde_json::from_str::<Map<String, Json>>(body)
+        {
+            // The record's text still moves the block state: a key logged one line per
+            // record opens a block here, and the records up to its end are redacted whole.
+            let _ = lines.scrub_line(body);
+            let mut value = Json::Object(std::mem::take(&mut record));
+            self.redactor.redact_json(&mut value);
+            if let Json::Object(record) = value {
+                return render_record(&record, self.color);
             }
         }
         let scrubbed = lines.scrub_line(body);

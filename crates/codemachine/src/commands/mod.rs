@@ -16,6 +16,7 @@ mod logs_pretty;
 mod ping;
 mod prune;
 mod record;
+mod report;
 mod status;
 
 use std::io;
@@ -107,6 +108,7 @@ fn dispatch(command: Command, settings: &Settings) -> anyhow::Result<u8> {
         Command::Telemetry(TelemetryCommand::Disable(args)) => consent::disable(&args, settings),
         Command::Telemetry(TelemetryCommand::Flush(args)) => flush::run(&args, settings),
         Command::Telemetry(TelemetryCommand::Ping) => ping::run(settings),
+        Command::Telemetry(TelemetryCommand::Report(args)) => report::run(&args, settings),
         Command::Telemetry(TelemetryCommand::Send) => {
             codemachine_telemetry::sender::run_detached(settings);
             Ok(SUCCESS)

@@ -4,7 +4,9 @@
 //! Works with telemetry off (an operator asked; deleting our own data is always allowed). Batches
 //! still held by a running writer or sender are kept and reported; entries that are not ours
 //! (and links) are left alone and reported; a file that cannot be deleted is reported and the
-//! rest goes on. Exit code 1 if anything could not be deleted.
+//! rest goes on. Exit code 1 if anything could not be deleted. With telemetry on, the events of
+//! each batch are first added to the local history (so `telemetry report` still counts them);
+//! with it off nothing is written, only deleted.
 
 use std::time::SystemTime;
 
@@ -29,7 +31,12 @@ pub fn run(args: &PruneArgs, settings: &Settings) -> Result<u8> {
         }),
         rejected_only: args.rejected,
     };
-    let report = spool::prune(&dir, selection);
+    codemachine_telemetry::failpoint::arm(settings.failpoint());
+    let report = if settings.switch().enabled() {
+        spool::prune_into_history(&dir, selection)
+    } else {
+        spool::prune(&dir, selection)
+    };
     println!(
         "pruned {}: {}, {}, {} freed",
         plural(report.batches, "batch", "batches"),
@@ -48,6 +55,17 @@ pub fn run(args: &PruneArgs, settings: &Settings) -> Result<u8> {
             "kept {} a sender holds",
             plural(report.kept_sending, "batch", "batches")
         );
+    }
+    if report.folded > 0 {
+        println!(
+            "kept {} in the local history (telemetry report)",
+            plural(report.folded, "event", "events")
+        );
+    }
+    if let Some(why) = &report.history_error {
+        output::warning(format_args!(
+            "the local history could not be updated (telemetry report will miss those events): {why}"
+        ));
     }
     for odd in &report.odd {
         output::warning(format_args!(

@@ -1,11 +1,12 @@
 //! Disabled means untouched: no file or folder under the telemetry folder created, opened or
 //! written, and no socket, by any host command (and `telemetry record`, `dry-run`), checked by
 //! tracing the real binary's system calls. The operator commands an operator runs on purpose
-//! (`status`, `inspect`, `prune`) may look at what is there, but never create or write anything.
+//! (`status`, `inspect`, `report`, `prune`) may look at what is there, but never create or write
+//! anything.
 
 use std::path::Path;
 
-use crate::support::{run, telemetry_dir, text, tool};
+use crate::support::{enabled, report_json, run, telemetry_dir, text, tool};
 
 /// The ways telemetry ends up disabled, as environment settings.
 const DISABLED: &[(&str, &[(&str, &str)])] = &[
@@ -29,6 +30,8 @@ const COMMANDS: &[(&[&str], bool)] = &[
     (&["telemetry", "status"], true),
     (&["telemetry", "status", "--json"], true),
     (&["telemetry", "inspect"], true),
+    (&["telemetry", "report"], true),
+    (&["telemetry", "report", "--json", "--since", "30d"], true),
     (&["telemetry", "prune", "--all"], true),
 ];
 
@@ -112,4 +115,50 @@ fn the_trace_does_see_the_folder_when_enabled() {
         &["log", "info", "x"],
     );
     assert!(syscalls.lines().any(|l| l.contains(&format!("{folder}/"))));
+}
+
+#[test]
+fn the_report_reads_a_populated_folder_and_writes_nothing_in_it_when_disabled() {
+    let home = tempfile::tempdir().unwrap();
+    let folder = telemetry_dir(home.path()).display().to_string();
+    // Events in the history (pruned with telemetry on) and in the spool.
+    for name in ["one", "two"] {
+        run(
+            enabled(home.path()),
+            ["telemetry", "record", "feature", name],
+        );
+    }
+    run(enabled(home.path()), ["telemetry", "prune", "--all"]);
+    run(
+        enabled(home.path()),
+        ["telemetry", "record", "feature", "three"],
+    );
+    let page = home.path().join("page.html").display().to_string();
+    for (case, vars) in DISABLED {
+        for args in [
+            &["telemetry", "report"][..],
+            &["telemetry", "report", "--json"],
+            &["telemetry", "report", "--html", &page],
+        ] {
+            let (syscalls, _) = traced(home.path(), vars, args);
+            let read_history = syscalls
+                .lines()
+                .any(|l| l.contains("history/history.ndjson"));
+            assert!(read_history, "{case} {args:?} read the history");
+            for line in syscalls.lines().filter(|l| l.contains(&folder)) {
+                let writes = WRITING.iter().any(|w| line.contains(w));
+                assert!(
+                    !writes,
+                    "{case} {args:?} wrote in the telemetry folder: {line}"
+                );
+            }
+        }
+        let mut cmd = crate::support::codemachine(home.path());
+        cmd.envs(vars.iter().copied());
+        assert_eq!(report_json(cmd, &[])["totals"]["features"], 3, "{case}");
+    }
+    assert!(
+        std::fs::metadata(&page).is_ok(),
+        "the page, outside the folder, is written"
+    );
 }

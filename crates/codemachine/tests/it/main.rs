@@ -9,6 +9,8 @@ mod forwarding;
 mod hostile;
 mod log_cmd;
 mod logs_pretty;
+mod report;
+mod report_page;
 mod schema;
 mod secrets_everywhere;
 mod streams;

@@ -194,6 +194,72 @@ pub fn fifo_with_reader(path: &Path) -> std::fs::File {
         .expect("open the FIFO for reading")
 }
 
+/// Milliseconds in a day.
+pub const DAY_MS: u64 = 86_400_000;
+
+/// Now, in epoch milliseconds.
+pub fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("after 1970")
+        .as_millis() as u64
+}
+
+/// One event line (newline included) as the recorder writes it, at `ms`, with the kind's own
+/// fields in `fields` (`"duration_ms":5,"exit_code":0,"count":1,`). The name is JSON-escaped,
+/// so any text can be a name (as in a folder someone tampered with).
+pub fn event_line(ms: u64, kind: &str, name: &str, fields: &str) -> String {
+    static SERIAL: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = SERIAL.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!(
+        "{{\"schema\":1,\"id\":\"{:012x}{n:020x}\",\"ts\":\"{}\",\"kind\":\"{kind}\",\"name\":{},{fields}\"session_id\":\"3f9c2a1e7b4d4c8e9a112d5e6f708192\",\"anon_id\":\"c69557dae91f9c1a67d0e7268940dc5d\",\"cli_version\":\"0.1.0\",\"os\":\"linux\",\"arch\":\"x86_64\"}}\n",
+        ms & 0xffff_ffff_ffff,
+        codemachine_telemetry::time::rfc3339_millis(ms),
+        serde_json::to_string(name).expect("a string")
+    )
+}
+
+/// A command event line.
+pub fn command_line(ms: u64, name: &str, duration_ms: u64, exit_code: i32) -> String {
+    let fields = format!("\"duration_ms\":{duration_ms},\"exit_code\":{exit_code},\"count\":1,");
+    event_line(ms, "command", name, &fields)
+}
+
+/// A feature event line.
+pub fn feature_line(ms: u64, name: &str, count: u64) -> String {
+    event_line(ms, "feature", name, &format!("\"count\":{count},"))
+}
+
+/// Writes `bytes` as a batch at rest in the `state` folder (`spool`, `outbox`, `rejected`) of
+/// the telemetry folder under `home`, named by `n`; folders `0700`, the file `0600`.
+pub fn write_batch(home: &Path, state: &str, n: u64, bytes: &[u8]) -> std::path::PathBuf {
+    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+    let folder = telemetry_dir(home).join(state);
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(&folder)
+        .expect("mkdir");
+    let path = folder.join(format!("{n:032x}.ndjson"));
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&path)
+        .expect("create the batch");
+    std::io::Write::write_all(&mut file, bytes).expect("write the batch");
+    path
+}
+
+/// `telemetry report --json` under `cmd`'s settings, parsed; the run must succeed.
+pub fn report_json(cmd: Command, extra: &[&str]) -> serde_json::Value {
+    let mut args = vec!["telemetry", "report", "--json"];
+    args.extend_from_slice(extra);
+    let out = run(cmd, args);
+    assert!(out.status.success(), "report failed: {}", text(&out.stderr));
+    serde_json::from_slice(&out.stdout).expect("report --json prints JSON")
+}
+
 /// True when the tests run as root (CI does): some cases need it.
 pub fn running_as_root() -> bool {
     // SAFETY: geteuid has no preconditions.

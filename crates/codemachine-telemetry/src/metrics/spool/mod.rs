@@ -16,6 +16,7 @@
 //!   state/salt, salt.lock    the anonymous id's salt (see identity.rs)
 //!   state/refused            events refused at the size cap, counted
 //!   state/sender.lock        held by the one process sending (flush or background sender)
+//!   history/history.ndjson   per-day aggregates of batches delivered or pruned (see `history`)
 //! ```
 //!
 //! # The roles
@@ -49,7 +50,8 @@
 //!
 //! # The size cap
 //!
-//! The cap counts every state (`spool/`, `outbox/`, `rejected/`, `torn/`, `local/`). Before a segment is
+//! The cap counts every state (`spool/`, `outbox/`, `rejected/`, `torn/`, `local/`) and the
+//! history (`history/`, which never leaves the machine). Before a segment is
 //! created, and whenever a writer's allowance runs out, the folder is measured; an event that
 //! would take it over the cap is refused, never written, and counted in `state/refused`; old
 //! events are never evicted.
@@ -63,8 +65,10 @@ pub(crate) mod writer;
 use std::path::{Path, PathBuf};
 
 pub use outbox::{Batch, BatchLimits, ClaimError, Outbox};
-pub use prune::{PruneReport, PurgeReport, Selection, prune, purge};
-pub use reader::{BatchInfo, BatchState, Listing, OddEntry, for_each_line, list};
+pub use prune::{PruneReport, PurgeReport, Selection, prune, prune_into_history, purge};
+pub use reader::{
+    BatchInfo, BatchState, Listing, OddEntry, for_each_batch_line, for_each_line, list,
+};
 pub(crate) use writer::SpoolWriter;
 
 use super::storage::{Counter, ensure_dir};
@@ -92,6 +96,7 @@ const OUTBOX_DIR: &str = "outbox";
 const REJECTED_DIR: &str = "rejected";
 const TORN_DIR: &str = "torn";
 const LOCAL_DIR: &str = "local";
+const HISTORY_DIR: &str = "history";
 pub(crate) const STATE_DIR: &str = "state";
 const REFUSED_FILE: &str = "refused";
 /// The files of `state/` (each small, read to a bound, never through a link).
@@ -116,6 +121,7 @@ pub(crate) struct Paths {
     pub(crate) torn: PathBuf,
     pub(crate) local: PathBuf,
     pub(crate) state: PathBuf,
+    pub(crate) history: PathBuf,
 }
 
 impl Paths {
@@ -128,6 +134,7 @@ impl Paths {
             torn: telemetry_dir.join(TORN_DIR),
             local: telemetry_dir.join(LOCAL_DIR),
             state: telemetry_dir.join(STATE_DIR),
+            history: telemetry_dir.join(HISTORY_DIR),
         }
     }
 
@@ -157,14 +164,15 @@ impl Paths {
         }
     }
 
-    /// Every folder the size cap counts.
-    pub(crate) fn counted(&self) -> [&Path; 5] {
+    /// Every folder the size cap counts: every state, and the history.
+    pub(crate) fn counted(&self) -> [&Path; 6] {
         [
             &self.spool,
             &self.outbox,
             &self.rejected,
             &self.torn,
             &self.local,
+            &self.history,
         ]
     }
 }
@@ -196,7 +204,8 @@ pub(crate) fn measure(paths: &Paths) -> std::io::Result<u64> {
     Ok(total)
 }
 
-fn measure_dir(dir: &Path) -> std::io::Result<u64> {
+/// Bytes held by the files of one folder (missing: none; links are not followed).
+pub(crate) fn measure_dir(dir: &Path) -> std::io::Result<u64> {
     let entries = match std::fs::read_dir(dir) {
         Ok(entries) => entries,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),

@@ -238,27 +238,11 @@ impl Outbox {
     /// so none of them was sent, and the origin will be claimed or sent again.
     fn recover(&self) -> Result<(), ClaimError> {
         for (id, _, path) in batch_files(&self.paths.outbox, BatchState::Outbox, &mut Vec::new()) {
-            if self.origin_in_place(&id) {
+            if is_unfinished_part(&self.paths, &id) {
                 self.fs.remove(&path).map_err(io_at(&path))?;
             }
         }
         Ok(())
-    }
-
-    /// True when a batch this part was made from is still there: the segment of a claim's part
-    /// (`<id>-p<k>`, in `spool/`), or any batch it is a part of (`<id>.<k>…`, in `outbox/`).
-    fn origin_in_place(&self, id: &str) -> bool {
-        let exists = |dir: &Path, name: &str| dir.join(format!("{name}{BATCH_SUFFIX}")).exists();
-        let mut name = id;
-        while let Some((origin, _)) = name.rsplit_once('.') {
-            if exists(&self.paths.outbox, origin) {
-                return true;
-            }
-            name = origin;
-        }
-        name.rsplit_once("-p").is_some_and(|(segment, _)| {
-            exists(&self.paths.spool, segment) || exists(&self.paths.local, segment)
-        })
     }
 
     /// Moves every segment at rest from `spool/` into the outbox, split to `limits` (lines that
@@ -515,6 +499,23 @@ impl Outbox {
         }
         Ok(moved)
     }
+}
+
+/// True when a batch the part `id` was made from is still there: the segment of a claim's part
+/// (`<id>-p<k>`, in `spool/` or `local/`), or any batch it is a part of (`<id>.<k>…`, in `outbox/`). Such a
+/// part is a copy of events its origin still holds: its claim or split never finished, nothing
+/// of it was sent, and the next sender deletes it.
+pub(crate) fn is_unfinished_part(paths: &Paths, id: &str) -> bool {
+    let exists = |dir: &Path, name: &str| dir.join(format!("{name}{BATCH_SUFFIX}")).exists();
+    let mut name = id;
+    while let Some((origin, _)) = name.rsplit_once('.') {
+        if exists(&paths.outbox, origin) {
+            return true;
+        }
+        name = origin;
+    }
+    name.rsplit_once("-p")
+        .is_some_and(|(segment, _)| exists(&paths.spool, segment) || exists(&paths.local, segment))
 }
 
 /// The reasons kept for the rejected batches of the telemetry folder `dir`.

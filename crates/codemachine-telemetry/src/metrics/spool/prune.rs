@@ -5,16 +5,22 @@
 //! stops half way: a file that cannot be deleted is reported and the rest goes on. It never
 //! follows a link (a linked folder or file is reported, never entered), so it cannot delete
 //! anything outside the telemetry folder.
+//!
+//! [`prune_into_history`] (telemetry on) first folds each batch's events into the history
+//! (`metrics::history`), so the report still counts them; a part of an unfinished claim or
+//! split is a copy of a batch still on disk and is deleted without being folded. [`prune`]
+//! (telemetry off: deleting is allowed, writing is not) folds nothing.
 
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use super::Paths;
-use super::outbox::SenderLock;
+use super::outbox::{SenderLock, is_unfinished_part};
 use super::reader::{
     BatchState, OddEntry, batch_files, is_held, is_real_folder, open_batch, read_lines,
 };
 use crate::metrics::event::Event;
+use crate::metrics::history::{self, DayTallies};
 use crate::terminal::describe_io;
 
 /// What to delete.
@@ -45,17 +51,48 @@ pub struct PruneReport {
     pub odd: Vec<OddEntry>,
     /// Files that could not be deleted, and why.
     pub failed: Vec<OddEntry>,
+    /// Events added to the history before their batch was deleted.
+    pub folded: u64,
+    /// Why some events could not be added to the history (they were deleted all the same).
+    pub history_error: Option<String>,
 }
 
 /// Deletes the batches of the telemetry folder `dir` that `selection` picks, and leftovers of
-/// interrupted steps (hidden files nobody holds).
+/// interrupted steps (hidden files nobody holds). Writes nothing: for telemetry off.
 pub fn prune(dir: &Path, selection: Selection) -> PruneReport {
+    prune_with(dir, selection, false)
+}
+
+/// [`prune`], folding each batch's events into the history first (for telemetry on).
+pub fn prune_into_history(dir: &Path, selection: Selection) -> PruneReport {
+    prune_with(dir, selection, true)
+}
+
+/// How batches are folded while they are pruned.
+struct Folding<'a> {
+    dir: &'a Path,
+    /// Holding the sender lock, no batch moves meanwhile: the history may be compacted.
+    may_compact: bool,
+    /// Parts of unfinished claims or splits: copies, never folded.
+    copies: Vec<String>,
+}
+
+fn prune_with(dir: &Path, selection: Selection, fold: bool) -> PruneReport {
     let mut report = PruneReport::default();
     if !is_real_folder(dir, &mut report.odd) {
         return report;
     }
     let paths = Paths::new(dir);
     let sender = SenderLock::try_acquire(&paths).ok().flatten();
+    let folding = fold.then(|| Folding {
+        dir,
+        may_compact: sender.is_some(),
+        copies: batch_files(&paths.outbox, BatchState::Outbox, &mut Vec::new())
+            .into_iter()
+            .map(|(id, _, _)| id)
+            .filter(|id| is_unfinished_part(&paths, id))
+            .collect(),
+    });
     for state in BatchState::ALL {
         if selection.rejected_only && state != BatchState::Rejected {
             continue;
@@ -65,13 +102,20 @@ pub fn prune(dir: &Path, selection: Selection) -> PruneReport {
             report.kept_sending += busy as u64;
             continue;
         }
-        prune_folder(paths.of(state), state, selection, &mut report);
+        let folder = paths.of(state);
+        prune_folder(folder, state, selection, folding.as_ref(), &mut report);
     }
     remove_leftovers(&paths, &mut report);
     report
 }
 
-fn prune_folder(folder: &Path, state: BatchState, selection: Selection, report: &mut PruneReport) {
+fn prune_folder(
+    folder: &Path,
+    state: BatchState,
+    selection: Selection,
+    folding: Option<&Folding<'_>>,
+    report: &mut PruneReport,
+) {
     for (id, _, path) in batch_files(folder, state, &mut report.odd) {
         let file = match open_batch(&path) {
             Ok(file) => file,
@@ -94,7 +138,11 @@ fn prune_folder(folder: &Path, state: BatchState, selection: Selection, report: 
         if !old_enough {
             continue;
         }
-        let (events, torn) = count_lines(&file, state);
+        let (events, torn, tallies) = count_lines(&file, state);
+        let folding = folding.filter(|f| state != BatchState::Torn && !f.copies.contains(&id));
+        if let Some(folding) = folding {
+            fold_before_deleting(folding, &id, &tallies, report);
+        }
         match std::fs::remove_file(&path) {
             Ok(()) => {
                 report.batches += 1;
@@ -114,19 +162,43 @@ fn prune_folder(folder: &Path, state: BatchState, selection: Selection, report: 
     }
 }
 
-fn count_lines(file: &std::fs::File, state: BatchState) -> (u64, u64) {
-    let (mut events, mut torn) = (0, 0);
+/// Folds a batch into the history; a failure is reported and the batch deleted all the same
+/// (the operator asked, and a full disk must still be prunable).
+fn fold_before_deleting(
+    folding: &Folding<'_>,
+    id: &str,
+    tallies: &DayTallies,
+    report: &mut PruneReport,
+) {
+    match history::fold(folding.dir, id, tallies, folding.may_compact) {
+        Ok(history::FoldOutcome::Folded) => report.folded += tallies.events,
+        Ok(history::FoldOutcome::AlreadyFolded) => {}
+        Err(e) => {
+            report.history_error.get_or_insert(e.to_string());
+        }
+    }
+}
+
+/// The batch's events and other lines, and its events added up per day (for the history).
+fn count_lines(file: &std::fs::File, state: BatchState) -> (u64, u64, DayTallies) {
+    let (mut events, mut torn, mut tallies) = (0, 0, DayTallies::default());
     let Ok(copy) = file.try_clone() else {
-        return (0, 0);
+        return (0, 0, tallies);
     };
     let _ = read_lines(copy, |line, whole| {
         let event = whole && state != BatchState::Torn;
-        match event && Event::parse(String::from_utf8_lossy(line).trim_end()).is_some() {
-            true => events += 1,
-            false => torn += 1,
+        match event
+            .then(|| Event::parse(String::from_utf8_lossy(line).trim_end()))
+            .flatten()
+        {
+            Some(event) => {
+                events += 1;
+                tallies.add(&event);
+            }
+            None => torn += 1,
         }
     });
-    (events, torn)
+    (events, torn, tallies)
 }
 
 /// Hidden files of interrupted steps (a segment being born, a part or a reason being written)
@@ -261,6 +333,71 @@ mod tests {
         assert!(victim.exists(), "nothing outside the folder is deleted");
     }
 
+    /// The counts the history of `dir` holds, per feature name.
+    fn history_counts(dir: &Path) -> std::collections::BTreeMap<String, u64> {
+        let mut counts = std::collections::BTreeMap::new();
+        history::read(dir, |(_, _, name), tally| {
+            *counts.entry(name).or_default() += tally.count;
+        });
+        counts
+    }
+
+    #[test]
+    fn pruning_with_telemetry_on_folds_each_batch_once_and_never_a_copy() {
+        let dir = tempfile::tempdir().unwrap();
+        let paths = Paths::new(dir.path());
+        std::fs::create_dir_all(&paths.spool).unwrap();
+        std::fs::create_dir_all(&paths.outbox).unwrap();
+        std::fs::create_dir_all(&paths.torn).unwrap();
+        let other = "fedcba9876543210fedcba9876543210";
+        std::fs::write(
+            paths.spool.join(format!("{ID}.ndjson")),
+            [line(1), line(1)].concat(),
+        )
+        .unwrap();
+        // A part of an unfinished claim of that segment: a copy of its first event.
+        std::fs::write(paths.outbox.join(format!("{ID}-p0.ndjson")), line(1)).unwrap();
+        std::fs::write(paths.outbox.join(format!("{other}.ndjson")), line(2)).unwrap();
+        std::fs::write(paths.torn.join(format!("{other}.ndjson")), b"{\"torn\n").unwrap();
+        let report = prune_into_history(dir.path(), all());
+        assert_eq!((report.batches, report.folded), (4, 3));
+        assert_eq!(report.history_error, None);
+        let counts = history_counts(dir.path());
+        assert_eq!(
+            counts.get("f1"),
+            Some(&2),
+            "the copy is not counted: {counts:?}"
+        );
+        assert_eq!(counts.get("f2"), Some(&1));
+    }
+
+    #[test]
+    fn pruning_with_telemetry_off_writes_no_history() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut writer = SpoolWriter::new(dir.path(), 1 << 20);
+        writer.append(&line(1), 1).unwrap();
+        drop(writer);
+        let report = prune(dir.path(), all());
+        assert_eq!((report.batches, report.folded), (1, 0));
+        assert!(!dir.path().join("history").exists());
+    }
+
+    #[test]
+    fn a_history_that_cannot_be_written_is_reported_and_the_batch_deleted_all_the_same() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut writer = SpoolWriter::new(dir.path(), 1 << 20);
+        writer.append(&line(1), 1).unwrap();
+        drop(writer);
+        std::fs::write(
+            dir.path().join("history"),
+            "a file where a folder should be",
+        )
+        .unwrap();
+        let report = prune_into_history(dir.path(), all());
+        assert_eq!((report.batches, report.folded), (1, 0));
+        assert!(report.history_error.unwrap().contains("history"));
+    }
+
     #[test]
     fn odd_entries_do_not_stop_the_rest() {
         let dir = tempfile::tempdir().unwrap();
@@ -274,8 +411,6 @@ mod tests {
     }
 }
 
-/// The files of `state/` this library writes (the salt, locks, counters, the sender's state).
-
 /// What `purge` did: the pruning of every batch, and what was left because it is not ours.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct PurgeReport {
@@ -283,13 +418,16 @@ pub struct PurgeReport {
     pub pruned: PruneReport,
     /// State files deleted (the salt among them: the anonymous id goes with it).
     pub state_files: u64,
+    /// True when the local history is gone too (`history/`).
+    pub history_removed: bool,
     /// True when the telemetry folder itself is gone (nothing but our files was in it).
     pub folder_removed: bool,
 }
 
 /// Deletes everything this library keeps in the telemetry folder `dir`: every batch in every
-/// state, the salt, counters and the sender's state, then the folders left empty. Entries that
-/// are not ours are left (and reported); batches a writer or sender still holds are kept.
+/// state, the salt, counters and the sender's state, the local history, then the folders left
+/// empty. Entries that are not ours are left (and reported); batches a writer or sender still
+/// holds are kept.
 pub fn purge(dir: &Path) -> PurgeReport {
     let pruned = prune(dir, Selection::default());
     if std::fs::symlink_metadata(dir).is_ok_and(|m| !m.is_dir()) {
@@ -297,6 +435,7 @@ pub fn purge(dir: &Path) -> PurgeReport {
         return PurgeReport {
             pruned,
             state_files: 0,
+            history_removed: false,
             folder_removed: false,
         };
     }
@@ -323,10 +462,12 @@ pub fn purge(dir: &Path) -> PurgeReport {
         // Only an empty folder goes: anything left in it is not ours, or still held.
         let _ = std::fs::remove_dir(folder);
     }
+    let history_removed = history::remove(dir);
     let folder_removed = std::fs::remove_dir(dir).is_ok() || !dir.exists();
     PurgeReport {
         pruned,
         state_files,
+        history_removed,
         folder_removed,
     }
 }
@@ -349,7 +490,16 @@ mod purge_tests {
         drop(held);
         std::fs::write(telemetry.join("state/salt"), "{}").unwrap();
         std::fs::write(telemetry.join("spool/notes.txt"), "mine, not yours").unwrap();
+        let tallies = history::DayTallies::default();
+        history::fold(
+            &telemetry,
+            "0123456789abcdef0123456789abcdef",
+            &tallies,
+            true,
+        )
+        .unwrap();
         let report = purge(&telemetry);
+        assert!(report.history_removed && !telemetry.join("history").exists());
         assert_eq!((report.pruned.batches, report.pruned.events), (2, 2));
         assert!(report.state_files >= 1);
         assert!(!report.folder_removed, "a foreign file keeps its folder");

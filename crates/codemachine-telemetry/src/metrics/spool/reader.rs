@@ -116,6 +116,14 @@ pub fn for_each_line(
     dir: &Path,
     mut visit: impl FnMut(BatchState, &str, Option<&Event>),
 ) -> Listing {
+    for_each_batch_line(dir, |_, state, line, event| visit(state, line, event))
+}
+
+/// Like [`for_each_line`], with the id of the batch each line is in.
+pub fn for_each_batch_line(
+    dir: &Path,
+    mut visit: impl FnMut(&str, BatchState, &str, Option<&Event>),
+) -> Listing {
     let mut listing = Listing::default();
     if !is_real_folder(dir, &mut listing.odd) {
         return listing;
@@ -262,7 +270,7 @@ fn read_batch(
     path: &Path,
     state: BatchState,
     id: String,
-    visit: &mut impl FnMut(BatchState, &str, Option<&Event>),
+    visit: &mut impl FnMut(&str, BatchState, &str, Option<&Event>),
 ) -> Result<BatchInfo, String> {
     let file = open_batch(path)?;
     let meta = file
@@ -273,7 +281,7 @@ fn read_batch(
     }
     let open = matches!(state, BatchState::Spool | BatchState::Local) && is_held(&file);
     let mut info = BatchInfo {
-        id,
+        id: id.clone(),
         state,
         path: path.to_owned(),
         bytes: meta.len(),
@@ -293,7 +301,7 @@ fn read_batch(
             None if !whole && open => return, // the writer is still writing this line
             None => info.torn += 1,
         }
-        visit(state, &text, event.as_ref());
+        visit(&id, state, &text, event.as_ref());
     });
     counted.map_err(|e| format!("cannot be read: {}", describe_io(&e)))?;
     Ok(info)
@@ -312,7 +320,16 @@ pub(crate) fn is_held(file: &File) -> bool {
 
 /// Calls `on_line(bytes, whole)` for each line (without its newline); `whole` is false for an
 /// over-long line (its first [`MAX_LINE_BYTES`] are given) and for a last line without newline.
-pub(crate) fn read_lines(file: File, mut on_line: impl FnMut(&[u8], bool)) -> io::Result<()> {
+pub(crate) fn read_lines(file: File, on_line: impl FnMut(&[u8], bool)) -> io::Result<()> {
+    read_lines_up_to(file, MAX_LINE_BYTES, on_line)
+}
+
+/// [`read_lines`] with lines cut at `max_line` bytes.
+pub(crate) fn read_lines_up_to(
+    file: File,
+    max_line: usize,
+    mut on_line: impl FnMut(&[u8], bool),
+) -> io::Result<()> {
     let mut reader = BufReader::new(file);
     let mut line = Vec::new();
     let mut overlong = false;
@@ -328,7 +345,7 @@ pub(crate) fn read_lines(file: File, mut on_line: impl FnMut(&[u8], bool)) -> io
             Some(i) => (&chunk[..i], i + 1, true),
             None => (chunk, chunk.len(), false),
         };
-        let room = MAX_LINE_BYTES.saturating_sub(line.len());
+        let room = max_line.saturating_sub(line.len());
         overlong |= part.len() > room;
         line.extend_from_slice(&part[..part.len().min(room)]);
         reader.consume(used);
