@@ -20,7 +20,7 @@ use crate::error::{Error, Result};
 use crate::metrics::event::EventKind;
 use crate::metrics::spool::reader::{is_real_folder, open_batch, read_lines_up_to};
 use crate::metrics::spool::{BATCH_SUFFIX, OddEntry, Paths};
-use crate::metrics::storage::{FILE_MODE, ensure_dir, io_error, tighten};
+use crate::metrics::storage::{FILE_MODE, io_error, tighten};
 use crate::time::{date_of_day, day_of_date, now_millis, rfc3339_millis};
 
 const HISTORY_FILE: &str = "history.ndjson";
