@@ -14,7 +14,7 @@ use crate::terminal::escape_controls;
 /// Writes `warning: …` on stderr (the prefix `cargo` uses), ignoring any failure to do so.
 pub(crate) fn warn(message: fmt::Arguments<'_>) {
     static REDACTOR: OnceLock<Redactor> = OnceLock::new();
-    let text = message.to_string();
+    let text = crate::terminal::without_os_error_numbers(&message.to_string());
     let clean = REDACTOR.get_or_init(Redactor::new).scrub(&text);
     let mut stderr = std::io::stderr().lock();
     let _ = writeln!(stderr, "warning: {}", escape_controls(&clean));

@@ -10,12 +10,12 @@ use std::borrow::Cow;
 /// `text` with control characters shown as escapes (`\u{1b}`), so a diagnostic that repeats
 /// data can never move the cursor, retitle the terminal or forge a second line.
 pub fn escape_controls(text: &str) -> Cow<'_, str> {
-    if !text.chars().any(needs_escape) {
+    if !text.chars().any(is_terminal_control) {
         return Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len() + 8);
     for c in text.chars() {
-        if needs_escape(c) {
+        if is_terminal_control(c) {
             out.extend(c.escape_default());
         } else {
             out.push(c);
@@ -24,11 +24,40 @@ pub fn escape_controls(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
-/// C0 and C1 controls, DEL, and the Unicode line and paragraph separators and bidirectional
-/// overrides (which can make a terminal show text in another order than it is).
-fn needs_escape(c: char) -> bool {
+/// C0 and C1 controls, DEL, the Unicode line and paragraph separators, and every bidirectional
+/// control: embeddings, overrides and isolates, and the marks (LRM, RLM, ALM), which can make a
+/// terminal show text in another order than it is.
+pub fn is_terminal_control(c: char) -> bool {
     c.is_control()
-        || matches!(c, '\u{2028}' | '\u{2029}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+        || matches!(
+            c,
+            '\u{061c}'
+                | '\u{200e}'
+                | '\u{200f}'
+                | '\u{2028}'
+                | '\u{2029}'
+                | '\u{202a}'..='\u{202e}'
+                | '\u{2066}'..='\u{2069}'
+        )
+}
+
+/// `text` without Rust's ` (os error N)` suffixes, which say nothing to a person.
+pub fn without_os_error_numbers(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(" (os error ") {
+        out.push_str(&rest[..at]);
+        let tail = &rest[at + " (os error ".len()..];
+        let digits = tail.bytes().take_while(u8::is_ascii_digit).count();
+        if digits > 0 && tail[digits..].starts_with(')') {
+            rest = &tail[digits + 1..];
+        } else {
+            out.push_str(" (os error ");
+            rest = tail;
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// An I/O error without the path (the caller names the file) and without Rust's `(os error N)`.
@@ -51,5 +80,14 @@ mod tests {
             escape_controls("a\u{1b}]0;title\u{7}\r\nb\0\u{9b}\u{202e}"),
             "a\\u{1b}]0;title\\u{7}\\r\\nb\\u{0}\\u{9b}\\u{202e}"
         );
+        for mark in ['\u{61c}', '\u{200e}', '\u{200f}', '\u{2066}', '\u{2069}'] {
+            let shown = escape_controls(&format!("x{mark}y")).into_owned();
+            assert!(
+                shown.starts_with("x\\u{") && !shown.contains(mark),
+                "{shown:?}"
+            );
+        }
+        // Emoji sequences (joined with U+200D) are text, not controls.
+        assert!(matches!(escape_controls("👩\u{200d}💻"), Cow::Borrowed(_)));
     }
 }

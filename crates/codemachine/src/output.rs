@@ -44,25 +44,6 @@ pub fn clean(text: &str) -> String {
     escape_controls(&scrubbed).into_owned()
 }
 
-/// `text` without Rust's ` (os error N)` suffixes, which say nothing to a person.
-fn without_os_error_numbers(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(at) = rest.find(" (os error ") {
-        out.push_str(&rest[..at]);
-        let tail = &rest[at + " (os error ".len()..];
-        let digits = tail.bytes().take_while(u8::is_ascii_digit).count();
-        if digits > 0 && tail[digits..].starts_with(')') {
-            rest = &tail[digits + 1..];
-        } else {
-            out.push_str(" (os error ");
-            rest = tail;
-        }
-    }
-    out.push_str(rest);
-    out
-}
-
 /// `value` as pretty JSON for stdout, every string in it scrubbed (a status or a report repeats
 /// values the user gave, which may hold secrets; JSON escapes control characters itself).
 pub fn json(value: &impl serde::Serialize) -> serde_json::Result<String> {
@@ -117,7 +98,9 @@ pub fn note(message: fmt::Arguments<'_>) {
 }
 
 fn say(prefix: &str, style: &str, message: fmt::Arguments<'_>) {
-    let text = clean(&without_os_error_numbers(&message.to_string()));
+    let text = clean(&codemachine_telemetry::terminal::without_os_error_numbers(
+        &message.to_string(),
+    ));
     let mut stderr = std::io::stderr().lock();
     let _ = if color() {
         writeln!(stderr, "{style}{prefix}:\x1b[0m {text}")
@@ -165,7 +148,9 @@ mod tests {
         );
         assert_eq!(clean_lines("a\nb\u{1b}"), "a\nb\\u{1b}");
         assert_eq!(
-            without_os_error_numbers("x: No space left on device (os error 28); y (os error z)"),
+            codemachine_telemetry::terminal::without_os_error_numbers(
+                "x: No space left on device (os error 28); y (os error z)"
+            ),
             "x: No space left on device; y (os error z)"
         );
     }

@@ -24,8 +24,16 @@ pub fn report(err: &clap::Error, settings: &Settings, started: Instant) -> ExitC
         err.kind(),
         ErrorKind::DisplayHelp | ErrorKind::DisplayVersion
     ) {
-        let _ = err.print();
-        return ExitCode::SUCCESS;
+        return match err.print() {
+            Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+                output::error(format_args!(
+                    "cannot write the output: {}",
+                    codemachine_telemetry::terminal::describe_io(&e)
+                ));
+                ExitCode::FAILURE
+            }
+            _ => ExitCode::SUCCESS,
+        };
     }
     if let Some(warning) = settings.switch().warning() {
         output::warning(format_args!("{warning}"));

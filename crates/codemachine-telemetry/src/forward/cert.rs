@@ -110,15 +110,7 @@ fn string(tag: u8, value: &[u8]) -> String {
     } else {
         String::from_utf8_lossy(value).into_owned()
     };
-    text.chars()
-        .flat_map(|c| {
-            if c.is_control() {
-                c.escape_default().collect::<Vec<_>>()
-            } else {
-                vec![c]
-            }
-        })
-        .collect()
+    crate::terminal::escape_controls(&text).into_owned()
 }
 
 /// `UTCTime` (`YYMMDDHHMMSSZ`) or `GeneralizedTime` (`YYYYMMDDHHMMSSZ`) in Unix seconds.

@@ -148,7 +148,7 @@ fn tls_probe(config: &ForwardConfig) -> Result<TlsInfo, ProbeError> {
         set_timeouts(&tcp, deadline)?;
         conn.complete_io(&mut tcp).map_err(|e| match e.kind() {
             std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut => ProbeError::TimedOut,
-            _ => ProbeError::Handshake(e.to_string()),
+            _ => ProbeError::Handshake(crate::terminal::describe_io(&e)),
         })?;
     }
     let handshake = started.elapsed();
@@ -194,19 +194,22 @@ fn set_timeouts(tcp: &TcpStream, deadline: Instant) -> Result<(), ProbeError> {
     let left = remaining(deadline)?;
     tcp.set_read_timeout(Some(left))
         .and_then(|()| tcp.set_write_timeout(Some(left)))
-        .map_err(|e| ProbeError::Connect(e.to_string()))
+        .map_err(|e| ProbeError::Connect(crate::terminal::describe_io(&e)))
 }
 
 fn connect(host: &str, port: u16, deadline: Instant) -> Result<TcpStream, ProbeError> {
     let bare = host.trim_start_matches('[').trim_end_matches(']');
-    let addrs = (bare, port)
-        .to_socket_addrs()
-        .map_err(|e| ProbeError::Connect(format!("cannot resolve the host name: {e}")))?;
+    let addrs = (bare, port).to_socket_addrs().map_err(|e| {
+        ProbeError::Connect(format!(
+            "cannot resolve the host name: {}",
+            crate::terminal::describe_io(&e)
+        ))
+    })?;
     let mut last = ProbeError::Connect("the host name has no address".into());
     for addr in addrs {
         match TcpStream::connect_timeout(&addr, remaining(deadline)?) {
             Ok(tcp) => return Ok(tcp),
-            Err(e) => last = ProbeError::Connect(e.to_string()),
+            Err(e) => last = ProbeError::Connect(crate::terminal::describe_io(&e)),
         }
     }
     Err(last)
@@ -240,7 +243,7 @@ fn connect_via_proxy(
     }
     request.push_str("\r\n");
     tcp.write_all(request.as_bytes())
-        .map_err(|e| ProbeError::Proxy(e.to_string()))?;
+        .map_err(|e| ProbeError::Proxy(crate::terminal::describe_io(&e)))?;
     let mut head = Vec::new();
     let mut byte = [0u8; 1];
     while !head.ends_with(b"\r\n\r\n") {
@@ -250,7 +253,7 @@ fn connect_via_proxy(
         match tcp.read(&mut byte) {
             Ok(1) => head.push(byte[0]),
             Ok(_) => return Err(ProbeError::Proxy("closed the connection".into())),
-            Err(e) => return Err(ProbeError::Proxy(e.to_string())),
+            Err(e) => return Err(ProbeError::Proxy(crate::terminal::describe_io(&e))),
         }
     }
     let status_line = String::from_utf8_lossy(&head);

@@ -263,13 +263,13 @@ impl Client {
             }
             ureq::Error::Io(io) => match io.kind() {
                 ErrorKind::ConnectionRefused => ForwardError::Connect {
-                    detail: io.to_string(),
+                    detail: crate::terminal::describe_io(&io),
                 },
                 ErrorKind::TimedOut | ErrorKind::WouldBlock => {
                     ForwardError::Timeout { after: timeout }
                 }
                 _ => ForwardError::Network {
-                    detail: io.to_string(),
+                    detail: crate::terminal::describe_io(&io),
                 },
             },
             ureq::Error::Tls(detail) => ForwardError::Tls {
@@ -402,11 +402,17 @@ fn json_message(answer: &[u8]) -> Option<String> {
         .map(str::to_owned)
 }
 
-/// Control characters replaced by spaces, trimmed, at most [`MAX_MESSAGE_CHARS`].
+/// Control characters (bidirectional controls too) replaced by spaces, trimmed, at most [`MAX_MESSAGE_CHARS`].
 fn clean(message: &str) -> String {
     let cleaned: String = message
         .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
+        .map(|c| {
+            if crate::terminal::is_terminal_control(c) {
+                ' '
+            } else {
+                c
+            }
+        })
         .take(MAX_MESSAGE_CHARS)
         .collect();
     cleaned.trim().to_owned()

@@ -29,7 +29,10 @@ pub(crate) fn install_handler() {
     ONCE.call_once(|| {
         // Without the handler, rotation needs a restart: worth a warning, not a failure.
         if let Err(err) = crate::sys::install_sighup_handler(on_sighup) {
-            crate::diag::warn(format_args!("cannot handle SIGHUP for log rotation: {err}"));
+            crate::diag::warn(format_args!(
+                "cannot handle SIGHUP for log rotation: {}",
+                crate::terminal::describe_io(&err)
+            ));
         }
     });
 }

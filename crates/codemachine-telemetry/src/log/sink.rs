@@ -129,8 +129,9 @@ impl Sink {
         if let Some(err) = failed {
             let path = self.path.as_deref().unwrap_or(Path::new("?"));
             diag::warn(format_args!(
-                "cannot write to LOG_PATH {}: {err}; logging to stdout",
-                path.display()
+                "cannot write to LOG_PATH {}: {}; logging to stdout",
+                path.display(),
+                crate::terminal::describe_io(&err)
             ));
             state.out = Out::Stdout;
         }
@@ -169,8 +170,9 @@ fn reopen(state: &mut State, path: &Path) {
     match open_log_path(path) {
         Ok(file) => state.out = Out::File(file),
         Err(err) => diag::warn(format_args!(
-            "cannot reopen LOG_PATH {}: {err}; keeping the previous destination",
-            path.display()
+            "cannot reopen LOG_PATH {}: {}; keeping the previous destination",
+            path.display(),
+            describe_open_error(&err)
         )),
     }
 }
@@ -220,7 +222,7 @@ fn describe_open_error(err: &io::Error) -> String {
     if err.raw_os_error() == Some(libc::ENXIO) {
         "it is a FIFO with no reader".to_owned()
     } else {
-        err.to_string()
+        crate::terminal::describe_io(err)
     }
 }
 

@@ -113,6 +113,11 @@ pub fn read_bounded(path: &Path) -> Result<Option<String>, String> {
         .open(path)
     {
         Ok(file) => file,
+        Err(e) if e.kind() == io::ErrorKind::NotFound && is_link(path) => {
+            // A dotfile manager's link whose target moved: its settings (redaction keys
+            // among them) would be silently absent, so it is a problem, not "no file".
+            return Err("is a link to a file that does not exist; it was not read".to_owned());
+        }
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(format!("cannot be opened: {}", describe_io(&e))),
     };
@@ -126,6 +131,10 @@ pub fn read_bounded(path: &Path) -> Result<Option<String>, String> {
         ));
     }
     read_text(file)
+}
+
+fn is_link(path: &Path) -> bool {
+    std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink())
 }
 
 fn read_text(file: File) -> Result<Option<String>, String> {
@@ -603,5 +612,13 @@ mod tests {
         let link = dir.path().join("link");
         std::os::unix::fs::symlink("/dev/zero", &link).unwrap();
         assert!(read_bounded(&link).unwrap_err().contains("a device"));
+        let dangling = dir.path().join("dangling");
+        std::os::unix::fs::symlink(dir.path().join("moved-away.toml"), &dangling).unwrap();
+        assert!(
+            read_bounded(&dangling)
+                .unwrap_err()
+                .contains("a link to a file that does not exist")
+        );
+        assert_eq!(read_bounded(&dir.path().join("absent")), Ok(None));
     }
 }

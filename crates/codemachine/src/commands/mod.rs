@@ -120,7 +120,11 @@ fn report(err: &anyhow::Error) -> u8 {
     if is_broken_pipe(err) {
         return SUCCESS;
     }
-    output::error(format_args!("{err:#}"));
+    match err.downcast_ref::<io::Error>() {
+        // A bare I/O error is the command's own output failing (`> /dev/full`): name it.
+        Some(io) => output::error(format_args!("cannot write the output: {}", describe_io(io))),
+        None => output::error(format_args!("{err:#}")),
+    }
     if err.downcast_ref::<UsageError>().is_some() {
         USAGE
     } else {

@@ -437,6 +437,26 @@ fn a_record_that_cannot_be_written_is_an_error() {
         stderr.contains("error: the record could not be written: no space left on device"),
         "{stderr}"
     );
+    // Every command's own output: exit 1, and the error says what could not be written.
+    for args in [
+        &["--help"][..],
+        &["--version"][..],
+        &["telemetry", "status"][..],
+        &["telemetry", "status", "--json"][..],
+        &["telemetry", "inspect"][..],
+        &["telemetry", "dry-run"][..],
+        &["telemetry", "report"][..],
+    ] {
+        let mut cmd = enabled(home.path());
+        cmd.stdout(std::fs::File::create("/dev/full").unwrap());
+        let out = cmd.args(args).output().unwrap();
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("no space left on device") && !stderr.contains("os error"),
+            "{args:?}: {stderr}"
+        );
+    }
 }
 
 #[test]
