@@ -283,6 +283,9 @@ impl Status {
                     (None, None) if !self.enabled => {
                         "configured, but telemetry is off: nothing is sent".to_owned()
                     }
+                    (None, None) if settings.switch().mode() == crate::settings::Mode::Local => {
+                        "local only: nothing is sent in the background; telemetry flush sends what was recorded before, flush --include-local what is held".to_owned()
+                    }
                     (None, None) => {
                         "on: batches are sent in the background after commands".to_owned()
                     }

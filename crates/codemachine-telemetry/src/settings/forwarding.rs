@@ -92,6 +92,20 @@ impl ForwardSettings {
         self.forwarding = Forwarding::Refused { endpoint, reason };
     }
 
+    /// Stops forwarding because the machine policy allows none (`telemetry = "local"` or
+    /// `"off"`): nothing is sent while it is in force, not even what was recorded before it, and
+    /// not what is held locally (`flush --include-local`). No endpoint: nothing to stop.
+    pub(super) fn refuse_by_policy(&mut self, reason: String) {
+        let endpoint = match &self.forwarding {
+            Forwarding::Ready(config) => config.endpoint_masked(),
+            Forwarding::Invalid { endpoint } | Forwarding::Refused { endpoint, .. } => {
+                endpoint.clone()
+            }
+            Forwarding::Local => return,
+        };
+        self.forwarding = Forwarding::Refused { endpoint, reason };
+    }
+
     /// No endpoint: events stay local.
     pub(super) fn local() -> ForwardSettings {
         ForwardSettings {

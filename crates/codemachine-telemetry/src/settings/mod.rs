@@ -486,6 +486,14 @@ impl SettingsBuilder {
         }
         settings.config_file_present = present;
         settings.apply_policy(&policy, &self.env, file);
+        #[cfg(feature = "forward")]
+        if let Some(cap) = policy.cap().filter(|cap| cap.mode != switch::Mode::On) {
+            settings.forward.refuse_by_policy(format!(
+                "the machine policy {} allows no forwarding (telemetry = \"{}\")",
+                cap.file,
+                cap.mode.as_str()
+            ));
+        }
         settings.policy = policy;
         self.apply_api_values(&mut settings);
         settings.problems = problems;

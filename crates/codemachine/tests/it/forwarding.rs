@@ -477,3 +477,53 @@ fn concurrent_flushes_never_upload_a_batch_twice_at_once() {
         "each event sent once: {seen:?}"
     );
 }
+
+#[test]
+fn a_local_machine_policy_stops_every_send_even_of_events_recorded_before_it() {
+    let home = tempfile::tempdir().unwrap();
+    let collector = Collector::https();
+    // Recorded with forwarding allowed, before the policy is deployed.
+    record(home.path(), &collector, &["before"]);
+    let policy = home.path().join("policy.toml");
+    std::fs::write(&policy, "telemetry = \"local\"\n").unwrap();
+    let under_policy = || {
+        let mut cmd = to(home.path(), &collector);
+        cmd.env("CODEMACHINE_POLICY_FILE", &policy);
+        cmd
+    };
+    let out = run(under_policy(), ["telemetry", "record", "feature", "held"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    for extra in [&[][..], &["--include-local"][..], &["--rejected"][..]] {
+        let mut args = vec!["telemetry", "flush", "--timeout", "5"];
+        args.extend_from_slice(extra);
+        let out = run(under_policy(), &args);
+        assert!(!out.status.success(), "{extra:?}");
+        assert!(
+            text(&out.stderr).contains("allows no forwarding"),
+            "{extra:?}: {}",
+            text(&out.stderr)
+        );
+    }
+    run(under_policy(), ["log", "info", "a host command"]);
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(collector.connections(), 0, "nothing left the machine");
+    let s: Json =
+        serde_json::from_slice(&run(under_policy(), ["telemetry", "status", "--json"]).stdout)
+            .unwrap();
+    assert!(
+        s["forwarding"]
+            .as_str()
+            .unwrap()
+            .contains("allows no forwarding"),
+        "{s}"
+    );
+    // Once the policy is lifted, what was recorded before it goes; what was held waits for
+    // --include-local.
+    let out = flush(home.path(), &collector, &[]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(delivered(&collector).len(), 1);
+    let out = flush(home.path(), &collector, &["--include-local"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    // `before`, then `held` and the host command's own event, both held under the policy.
+    assert_eq!(delivered(&collector).len(), 3);
+}
