@@ -60,6 +60,9 @@ impl SendOptions {
     }
 }
 
+/// The shortest wait before a `flush` tries a batch again after a `Retry-After`.
+const MIN_RETRY_WAIT: Duration = Duration::from_secs(1);
+
 /// Why a run sent nothing, or stopped.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Stop {
@@ -223,11 +226,38 @@ impl Run {
             }
             let go_on = self.send(&client, &batch, &destination, &mut queue)?;
             progress(&self.report);
-            if !go_on {
+            if go_on {
+                continue;
+            }
+            if !self.waited_out_retry_after(options) {
                 return Ok(());
+            }
+            // The same batch again (a split's halves are already at the front of the queue).
+            if batch.path().exists() {
+                queue.push_front(batch);
             }
         }
         Ok(())
+    }
+
+    /// After a `Retry` that named a `Retry-After`: a `flush` waits it out when it ends before the
+    /// deadline, and goes on (true). A background sender, a retry without `Retry-After`, or one
+    /// past the deadline stops the run (false).
+    fn waited_out_retry_after(&mut self, options: SendOptions) -> bool {
+        if options.respect_backoff || !matches!(self.report.stop, Stop::Retry(_)) {
+            return false;
+        }
+        let Some(until) = self.state.retry_after_until_ms else {
+            return false;
+        };
+        // At least a second: a server answering `Retry-After: 0` every time is not hammered.
+        let wait = Duration::from_millis(until.saturating_sub(now_millis())).max(MIN_RETRY_WAIT);
+        if Instant::now() + wait >= self.deadline {
+            return false;
+        }
+        std::thread::sleep(wait);
+        self.report.stop = Stop::Done;
+        true
     }
 
     /// Handles a pause: lifted when the destination changed (re-queueing what it rejected) or an
