@@ -72,9 +72,10 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), ConsentError> {
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     if !dir.exists() {
+        // Only the config file's own folder (`~/.codemachine`): never a home that is missing.
         use std::os::unix::fs::DirBuilderExt;
         std::fs::DirBuilder::new()
-            .recursive(true)
+            .recursive(false)
             .mode(DIR_MODE)
             .create(dir)
             .map_err(io)?;

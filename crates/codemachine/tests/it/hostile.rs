@@ -853,3 +853,24 @@ fn inspect_has_headers_and_status_counts_read_well() {
     let human = text(&run(codemachine(home.path()), ["telemetry", "status"]).stdout);
     assert!(human.contains("1 event in 1 batch"), "{human}");
 }
+
+#[test]
+fn a_home_that_does_not_exist_is_never_created() {
+    let scratch = tempfile::tempdir().unwrap();
+    let missing = scratch.path().join("nonexistent/home");
+    for args in [
+        &["log", "info", "x"][..],
+        &["telemetry", "record", "feature", "x"][..],
+        &["telemetry", "enable"][..],
+    ] {
+        let mut cmd = enabled(&missing);
+        cmd.env("TELEMETRY_ENDPOINT", "https://127.0.0.1:9");
+        let out = run(cmd, args);
+        assert!(out.status.code().is_some_and(|c| c <= 1), "{args:?}");
+        assert_clean_diagnostics(&text(&out.stderr));
+    }
+    assert!(
+        !scratch.path().join("nonexistent").exists(),
+        "nothing above the telemetry folder's parent is created"
+    );
+}

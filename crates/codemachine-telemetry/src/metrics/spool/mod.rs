@@ -141,7 +141,21 @@ impl Paths {
     /// Creates `folder` (one of these folders) when missing, after checking the telemetry folder
     /// itself: a telemetry folder that is a link (or not a folder) is refused, so nothing is
     /// written or created through it.
+    ///
+    /// The telemetry folder and the one holding it (`~/.codemachine`) are created when missing,
+    /// but never the home folder above them: a `HOME` that does not exist (`/nonexistent`) is a
+    /// failure, not a folder to make.
     pub(crate) fn ensure(&self, folder: &Path) -> crate::error::Result<()> {
+        if std::fs::symlink_metadata(&self.root).is_err()
+            && let Some(home) = self.root.parent().and_then(Path::parent)
+            && !home.as_os_str().is_empty()
+            && !home.is_dir()
+        {
+            let missing = std::io::Error::other(
+                "this home folder does not exist; telemetry creates nothing above its own folder",
+            );
+            return Err(super::storage::io_error(home)(missing));
+        }
         ensure_dir(&self.root)?;
         if folder != self.root {
             ensure_dir(folder)?;

@@ -27,7 +27,7 @@ use super::fs::{Filesystem, RealFs};
 use super::{BATCH_SUFFIX, MAX_SEGMENT_BYTES, Paths, batch_id, measure};
 use crate::error::{Error, Result};
 use crate::metrics::ids::time_ordered_id;
-use crate::metrics::storage::{FILE_MODE, ensure_dir, io_error, tighten};
+use crate::metrics::storage::{FILE_MODE, io_error, tighten};
 
 /// How many of the newest segments a writer tries to adopt before creating one.
 const ADOPT_CANDIDATES: usize = 8;
@@ -127,9 +127,8 @@ impl SpoolWriter {
     }
 
     fn open_segment(&mut self, first_line: u64, now_ms: u64) -> Result<()> {
-        ensure_dir(&self.paths.root)?;
-        ensure_dir(&self.folder)?;
-        ensure_dir(&self.paths.state)?;
+        self.paths.ensure(&self.folder)?;
+        self.paths.ensure(&self.paths.state)?;
         let used = measure(&self.paths).map_err(io_error(&self.paths.root))?;
         self.last_measured = Some((Instant::now(), used));
         if used.saturating_add(first_line) > self.cap {
