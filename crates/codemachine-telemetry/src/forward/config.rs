@@ -36,6 +36,9 @@ pub const DEFAULT_MAX_BATCH_EVENTS: usize = 5_000;
 pub const MAX_BATCH_BYTES_LIMIT: usize = 64 * 1024 * 1024;
 /// A CA bundle larger than this is refused (a file of a few hundred certificates is ~200 KiB).
 pub const MAX_CA_FILE_BYTES: u64 = 1024 * 1024;
+/// A word of a header value this long or longer is masked on its own wherever it appears
+/// (shorter ones, like `Bearer`, are no secret and would mask ordinary words).
+const MIN_MASKED_WORD: usize = 8;
 
 /// The wire format.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -241,6 +244,37 @@ impl ForwardConfig {
             .iter()
             .map(|b| format!("{b:02x}"))
             .collect()
+    }
+
+    /// The secrets this configuration sends (every header value, and each long word of one:
+    /// the token of `Bearer <token>`), longest first: a collector that repeats one back in an
+    /// error message must not get it written into the state, a rejection or `status`.
+    pub fn sent_secrets(&self) -> Vec<&str> {
+        let mut secrets: Vec<&str> = Vec::new();
+        for (_, value) in self.headers.iter() {
+            let value = value.expose().trim();
+            secrets.push(value);
+            secrets.extend(
+                value
+                    .split_whitespace()
+                    .filter(|w| w.len() >= MIN_MASKED_WORD),
+            );
+        }
+        secrets.retain(|s| s.len() >= MIN_MASKED_WORD);
+        secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        secrets.dedup();
+        secrets
+    }
+
+    /// `text` with every secret this configuration sends replaced by `[REDACTED]`.
+    pub fn mask_sent_secrets(&self, text: &str) -> String {
+        let mut masked = text.to_owned();
+        for secret in self.sent_secrets() {
+            if masked.contains(secret) {
+                masked = masked.replace(secret, crate::redact::REDACTED);
+            }
+        }
+        masked
     }
 
     /// The URL requests go to (`/v1/logs` appended for OTLP), masked.

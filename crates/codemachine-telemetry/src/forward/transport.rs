@@ -235,6 +235,8 @@ impl Client {
             &answer,
             body.events,
         );
+        // A collector may repeat a credential it refused ("invalid api key: …").
+        let message = message.map(|m| self.config.mask_sent_secrets(&m));
         let response = Response {
             status,
             retry_after,

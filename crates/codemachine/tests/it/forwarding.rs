@@ -529,3 +529,55 @@ fn a_local_machine_policy_stops_every_send_even_of_events_recorded_before_it() {
     // `before`, then `held` and the host command's own event, both held under the policy.
     assert_eq!(delivered(&collector).len(), 3);
 }
+
+#[test]
+fn a_credential_the_collector_repeats_back_is_never_kept_or_shown() {
+    let home = tempfile::tempdir().unwrap();
+    let collector = Collector::https();
+    let key = "q7Rk2mVx9pLs4TnWfake";
+    let with_key = || {
+        let mut cmd = to(home.path(), &collector);
+        cmd.env("TELEMETRY_HEADERS", format!("x-api-key={key}"));
+        cmd
+    };
+    run(with_key(), ["telemetry", "record", "feature", "a"]);
+    collector.script([Fault::Reply {
+        status: 401,
+        headers: vec![("content-type".into(), "text/plain".into())],
+        body: format!("invalid api key: {key}").into_bytes(),
+    }]);
+    let mut said = String::new();
+    for args in [
+        &["telemetry", "flush", "--timeout", "5"][..],
+        &["telemetry", "status"][..],
+        &["telemetry", "status", "--json"][..],
+        &["telemetry", "ping"][..],
+    ] {
+        let out = run(with_key(), args);
+        said.push_str(&text(&out.stdout));
+        said.push_str(&text(&out.stderr));
+    }
+    assert!(
+        said.contains("invalid api key"),
+        "the message is kept: {said}"
+    );
+    let mut kept = String::new();
+    for entry in walk(&crate::support::telemetry_dir(home.path())) {
+        kept.push_str(&String::from_utf8_lossy(&std::fs::read(entry).unwrap()));
+    }
+    assert!(!said.contains(key), "{said}");
+    assert!(!kept.contains(key), "{kept}");
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            files.extend(walk(&path));
+        } else {
+            files.push(path);
+        }
+    }
+    files
+}
