@@ -153,3 +153,17 @@ fn a_file_that_is_not_regular_is_reported_not_read() {
     assert_eq!(report.unreadable.len(), 2);
     assert!(!report.is_clean());
 }
+
+#[test]
+fn a_credential_forwarding_sends_is_found_whatever_its_shape() {
+    let line = "collector said: invalid key qqqqzzzzwwww (retry later)";
+    assert!(auditor().scan_line(line, false).is_empty(), "no shape to see");
+    let found = auditor()
+        .with_known_secrets(["qqqqzzzzwwww"])
+        .scan_line(line, false);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].0, Kind::SecretShape);
+    assert!(!found[0].1.contains("qqqqzzzz"), "{}", found[0].1);
+    let debug = format!("{:?}", auditor().with_known_secrets(["qqqqzzzzwwww"]));
+    assert!(!debug.contains("qqqq"), "{debug}");
+}

@@ -39,7 +39,12 @@ pub fn run(args: &AuditArgs, settings: &Settings) -> Result<u8> {
         settings.login_name().map(str::to_owned),
         Some(codemachine_telemetry::host_name()),
     );
-    let auditor = Auditor::new(redactor, identity);
+    let mut auditor = Auditor::new(redactor, identity);
+    if let codemachine_telemetry::settings::forwarding::Forwarding::Ready(config) =
+        settings.forwarding()
+    {
+        auditor = auditor.with_known_secrets(config.sent_secrets());
+    }
     let mut report = Report::default();
     let mut progress = Progress::new();
     if let Some(dir) = settings.dir() {
