@@ -157,7 +157,10 @@ fn a_file_that_is_not_regular_is_reported_not_read() {
 #[test]
 fn a_credential_forwarding_sends_is_found_whatever_its_shape() {
     let line = "collector said: invalid key qqqqzzzzwwww (retry later)";
-    assert!(auditor().scan_line(line, false).is_empty(), "no shape to see");
+    assert!(
+        auditor().scan_line(line, false).is_empty(),
+        "no shape to see"
+    );
     let found = auditor()
         .with_known_secrets(["qqqqzzzzwwww"])
         .scan_line(line, false);

@@ -109,7 +109,8 @@ impl Headers {
                 "a non-ASCII character"
             };
             return Err(invalid(format!(
-                "the value of {name:?} holds {what}; header values must be printable ASCII"
+                "the value of {} holds {what}; header values must be printable ASCII",
+                shown_name(name)
             )));
         }
         self.0.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
@@ -137,18 +138,17 @@ impl Headers {
         self.0.is_empty()
     }
 
-    /// `name=***,name2=***`: what `status` shows.
+    /// `Authorization, x-tenant (values not shown)`: what `status` shows. A name is shown only
+    /// when it reads as a header name (words of letters joined by `-` or `_`, a few digits, at
+    /// most 40 characters); any other name (a value typed in the wrong place, base64) is shown
+    /// as its length. No `name=value` form: the redactor, reading `Authorization=…`, would take
+    /// the rest of the list for the credential.
     pub fn masked(&self) -> String {
-        let mut out = String::new();
-        for (i, (name, _)) in self.0.iter().enumerate() {
-            if i > 0 {
-                out.push(',');
-            }
-            out.push_str(name);
-            out.push('=');
-            out.push_str(MASK);
+        if self.0.is_empty() {
+            return String::new();
         }
-        out
+        let names: Vec<String> = self.0.iter().map(|(name, _)| shown_name(name)).collect();
+        format!("{} (values not shown)", names.join(", "))
     }
 }
 
@@ -173,6 +173,28 @@ fn invalid(reason: String) -> ForwardError {
     }
 }
 
+/// A header name as it may be shown: itself when it reads as one, else its length.
+fn shown_name(name: &str) -> String {
+    let digits = name.bytes().filter(u8::is_ascii_digit).count();
+    let plain = name
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    // Words of a header name are `tenant`, `Tenant`, `API`, or at most one hump (`OrgID`);
+    // random text (base64) changes case all the time.
+    let humps = |word: &str| {
+        word.as_bytes()
+            .windows(2)
+            .filter(|w| w[0].is_ascii_lowercase() && w[1].is_ascii_uppercase())
+            .count()
+    };
+    let worded = name.split(['-', '_']).all(|word| humps(word) <= 1);
+    if plain && worded && digits <= 2 && (1..=40).contains(&name.len()) {
+        name.to_owned()
+    } else {
+        format!("<a name of {} characters>", name.chars().count())
+    }
+}
+
 /// An HTTP token (RFC 9110 §5.6.2), and not one of the names the forwarder sets.
 fn check_name(name: &str) -> Result<(), ForwardError> {
     const TCHAR: &[u8] = b"!#$%&'*+-.^_`|~";
@@ -183,13 +205,16 @@ fn check_name(name: &str) -> Result<(), ForwardError> {
         .bytes()
         .all(|b| b.is_ascii_alphanumeric() || TCHAR.contains(&b))
     {
+        // Not repeated: a name that is not a token is often a value typed in the wrong place.
         return Err(invalid(format!(
-            "{name:?} is not a header name (letters, digits and !#$%&'*+-.^_`|~ only)"
+            "a name of {} characters is not a header name (letters, digits and !#$%&'*+-.^_`|~ only; the entry is not shown)",
+            name.chars().count()
         )));
     }
     if RESERVED.iter().any(|r| r.eq_ignore_ascii_case(name)) {
         return Err(invalid(format!(
-            "{name} is set by the forwarder and cannot be configured"
+            "{} is set by the forwarder and cannot be configured",
+            shown_name(name)
         )));
     }
     Ok(())
@@ -239,9 +264,33 @@ mod tests {
                 ("x", "")
             ]
         );
-        assert_eq!(h.masked(), "api-key=***,Authorization=***,x=***");
+        assert_eq!(h.masked(), "api-key, Authorization, x (values not shown)");
         let debug = format!("{h:?} {h}");
         assert!(!debug.contains("tok") && !debug.contains("k=1"), "{debug}");
+    }
+
+    #[test]
+    fn a_value_typed_as_a_name_is_never_shown() {
+        let err = Headers::parse("x-api-key q7Rk2mVx9pLs4TnW==")
+            .unwrap_err()
+            .to_string();
+        assert!(!err.contains("q7Rk2mVx9pLs4TnW"), "{err}");
+        let h = Headers::parse("dXNlcjpwYXNzd29yZA==,x-tenant=acme").unwrap();
+        assert_eq!(
+            h.masked(),
+            "<a name of 18 characters>, x-tenant (values not shown)"
+        );
+        let shown = crate::Redactor::new()
+            .scrub(
+                &Headers::parse("Authorization=a,x-tenant=b")
+                    .unwrap()
+                    .masked(),
+            )
+            .into_owned();
+        assert!(
+            shown.contains("x-tenant"),
+            "the list survives the redactor: {shown}"
+        );
     }
 
     #[test]
