@@ -258,6 +258,8 @@ pub fn validate_name(name: &str, redactor: &Redactor) -> Result<()> {
         Some("only a-z, 0-9 and . _ : - are allowed (no spaces, capitals, paths or free text)")
     } else if redactor.scrub(name) != name {
         Some("it looks like a secret")
+    } else if looks_like_an_address(name) {
+        Some("it looks like an IP address or a host name (personal data, never an event name)")
     } else {
         None
     };
@@ -267,9 +269,77 @@ pub fn validate_name(name: &str, redactor: &Redactor) -> Result<()> {
     }
 }
 
+/// Top-level domains that end a host name and never a feature's name.
+const HOST_ENDINGS: &[&str] = &[
+    "com",
+    "net",
+    "org",
+    "edu",
+    "gov",
+    "mil",
+    "int",
+    "arpa",
+    "local",
+    "localdomain",
+    "lan",
+    "internal",
+    "intranet",
+    "corp",
+    "home",
+    "localhost",
+];
+
+/// An IPv4 address (four numbers), an IPv6 address (hexadecimal groups around `::` or seven
+/// `:`), or a host name (two labels or more ending in a domain such as `com` or `internal`).
+fn looks_like_an_address(name: &str) -> bool {
+    let labels: Vec<&str> = name.split('.').collect();
+    let ipv4 = labels.len() == 4
+        && labels
+            .iter()
+            .all(|l| !l.is_empty() && l.len() <= 3 && l.bytes().all(|b| b.is_ascii_digit()));
+    let groups = name.split(':').count();
+    let ipv6 = (name.contains("::") || groups == 8)
+        && groups >= 3
+        && name
+            .split(':')
+            .all(|g| g.len() <= 4 && g.bytes().all(|b| b.is_ascii_hexdigit()));
+    let host = labels.len() >= 2 && labels.last().is_some_and(|end| HOST_ENDINGS.contains(end));
+    ipv4 || ipv6 || host
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn addresses_and_host_names_are_not_event_names() {
+        let redactor = Redactor::new();
+        for bad in [
+            "192.168.1.10",
+            "10.0.0.1",
+            "fe80::1",
+            "2001:db8:0:0:0:0:0:1",
+            "alice.example.com",
+            "build-7.corp",
+            "db.internal",
+            "printer.local",
+        ] {
+            assert!(validate_name(bad, &redactor).is_err(), "{bad}");
+        }
+        for good in [
+            "export.csv",
+            "agent.run",
+            "v1.2.3",
+            "step:build",
+            "cache:hit:warm",
+            "a:b:c",
+            "run.dev",
+            "1.2.3.4.5",
+            "deploy.prod",
+        ] {
+            assert!(validate_name(good, &redactor).is_ok(), "{good}");
+        }
+    }
 
     fn ctx() -> EventContext {
         EventContext {
