@@ -56,10 +56,28 @@ pub struct Pause {
 
 impl ForwardState {
     /// The state kept in the `state/` folder `dir` (empty when there is none or it is unreadable).
+    ///
+    /// A wait that ends later than any this sender ever asks for (the backoff and `Retry-After`
+    /// are capped at an hour) was set by a clock that has since gone back: it is dropped, so a
+    /// clock set back ten days cannot stall sending for ten days.
     pub fn load(state_dir: &Path) -> ForwardState {
-        read_bounded(&state_dir.join(STATE_FILE))
+        let mut state: ForwardState = read_bounded(&state_dir.join(STATE_FILE))
             .and_then(|text| serde_json::from_str(&text).ok())
-            .unwrap_or_default()
+            .unwrap_or_default();
+        state.drop_impossible_waits(crate::time::now_millis());
+        state
+    }
+
+    fn drop_impossible_waits(&mut self, now_ms: u64) {
+        let cap = crate::forward::DEFAULT_BACKOFF_CAP
+            .max(crate::forward::MAX_RETRY_AFTER)
+            .as_millis() as u64;
+        let latest = now_ms.saturating_add(cap + 60_000);
+        for wait in [&mut self.next_attempt_ms, &mut self.retry_after_until_ms] {
+            if wait.is_some_and(|at| at > latest) {
+                *wait = None;
+            }
+        }
     }
 
     /// Writes the state atomically.
@@ -152,6 +170,25 @@ fn write_file(dir: &Path, name: &str, bytes: &[u8], durable: bool) -> std::io::R
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_wait_longer_than_any_we_ask_for_is_dropped() {
+        let mut state = ForwardState {
+            next_attempt_ms: Some(10 * 86_400_000),
+            retry_after_until_ms: Some(2_000_000),
+            ..ForwardState::default()
+        };
+        state.drop_impossible_waits(1_000_000);
+        assert_eq!(
+            state.next_attempt_ms, None,
+            "ten days ahead: a clock set back"
+        );
+        assert_eq!(
+            state.retry_after_until_ms,
+            Some(2_000_000),
+            "within the hour: kept"
+        );
+    }
 
     #[test]
     fn state_round_trips_and_garbage_reads_as_empty() {
