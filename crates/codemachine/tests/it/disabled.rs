@@ -162,3 +162,29 @@ fn the_report_reads_a_populated_folder_and_writes_nothing_in_it_when_disabled() 
         "the page, outside the folder, is written"
     );
 }
+
+#[test]
+fn prune_only_deletes_in_a_populated_folder_when_disabled() {
+    let home = tempfile::tempdir().unwrap();
+    let folder = telemetry_dir(home.path()).display().to_string();
+    run(
+        enabled(home.path()),
+        ["telemetry", "record", "feature", "kept"],
+    );
+    let lock = telemetry_dir(home.path()).join("state/sender.lock");
+    assert!(!lock.exists());
+    for (case, vars) in DISABLED {
+        let (syscalls, _) = traced(
+            home.path(),
+            vars,
+            &["telemetry", "prune", "--older-than", "1000d"],
+        );
+        for line in syscalls.lines().filter(|l| l.contains(&folder)) {
+            let creates = ["mkdir", "O_CREAT", "O_WRONLY", "O_RDWR", "rename"]
+                .iter()
+                .any(|w| line.contains(w));
+            assert!(!creates, "{case}: prune created or wrote: {line}");
+        }
+    }
+    assert!(!lock.exists(), "no lock file made with telemetry off");
+}

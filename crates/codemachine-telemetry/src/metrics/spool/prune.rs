@@ -83,7 +83,15 @@ fn prune_with(dir: &Path, selection: Selection, fold: bool) -> PruneReport {
         return report;
     }
     let paths = Paths::new(dir);
-    let sender = SenderLock::try_acquire(&paths).ok().flatten();
+    // With telemetry off (no fold) prune only deletes: it does not create the lock file; with
+    // none there, no sender has run, and the outbox is free.
+    let lock_file_missing = std::fs::symlink_metadata(paths.state.join("sender.lock")).is_err();
+    let sender = if !fold && lock_file_missing {
+        None
+    } else {
+        SenderLock::try_acquire(&paths).ok().flatten()
+    };
+    let outbox_free = sender.is_some() || (!fold && lock_file_missing);
     let folding = fold.then(|| Folding {
         dir,
         may_compact: sender.is_some(),
@@ -97,7 +105,7 @@ fn prune_with(dir: &Path, selection: Selection, fold: bool) -> PruneReport {
         if selection.rejected_only && state != BatchState::Rejected {
             continue;
         }
-        if state == BatchState::Outbox && sender.is_none() {
+        if state == BatchState::Outbox && !outbox_free {
             let busy = batch_files(paths.of(state), state, &mut Vec::new()).len();
             report.kept_sending += busy as u64;
             continue;
