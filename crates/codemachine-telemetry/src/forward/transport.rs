@@ -124,16 +124,18 @@ impl Client {
     ) -> Result<Response, ForwardError> {
         check_key(key)?;
         let mut url = self.config.request_url().clone();
+        let mut last_status = 0;
         for _ in 0..=MAX_REDIRECTS {
             let timeout = self.timeout_before(deadline)?;
             let (response, location) = self.post_once(&url, body, key, timeout)?;
             let Some(location) = location else {
                 return Ok(response);
             };
+            last_status = response.status;
             url = self.follow(&url, response.status, &location)?;
         }
         Err(ForwardError::Redirect {
-            status: 0,
+            status: last_status,
             location: url.masked(),
             reason: "too many redirects",
         })

@@ -158,6 +158,10 @@ pub fn send_pending(
         deadline,
     };
     let result = run.go(options, progress);
+    if let Err(e) = &result {
+        run.state
+            .local_failure(now_millis(), format!("on this machine: {e}"));
+    }
     // The state is kept whatever happened; a failure to keep it only makes a retry come early.
     let _ = run.state.save(&state_dir);
     run.report.pending_batches = run.outbox.pending().len() as u64;

@@ -111,6 +111,13 @@ impl ForwardState {
         self.last_error_ms = Some(now_ms);
     }
 
+    /// A failure on this machine at `now_ms` (a full disk while claiming, say): kept as the last
+    /// error, without changing the backoff (the collector did nothing wrong).
+    pub(crate) fn local_failure(&mut self, now_ms: u64, reason: String) {
+        self.last_error = Some(reason);
+        self.last_error_ms = Some(now_ms);
+    }
+
     /// A rejection at `now_ms` (kept as the last error).
     pub(crate) fn rejected(&mut self, now_ms: u64, reason: String) {
         self.last_error = Some(reason);
