@@ -29,7 +29,7 @@ use std::path::Path;
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
-use super::values::{check_days, parse_size};
+use super::values::{check_days, documented_reference, parse_size};
 use crate::terminal::describe_io;
 
 /// The largest config file read: a real one is a few hundred bytes.
@@ -44,7 +44,8 @@ pub struct FileLayer {
     pub salt_rotation_days: Option<u32>,
     /// `redact.keys`.
     pub redact_keys: Option<Vec<String>>,
-    /// `redact.documented`: a reference, or `true` (kept as `"true"`).
+    /// `redact.documented`: a reference, or `true` (kept as `"true"`); `None` for `false` and
+    /// for an "off" word (`"false"`, `"no"`, …), which say it is not documented.
     pub redact_documented: Option<String>,
     /// True when the file exists but its `[redact]` keys could not be read (so redaction may be
     /// missing keys the operator listed).
@@ -107,6 +108,14 @@ pub fn load(path: &Path) -> Result<Option<FileLayer>, String> {
 
 /// The file's text; `Ok(None)` when it does not exist; `Err` with the reason it was refused.
 pub fn read_bounded(path: &Path) -> Result<Option<String>, String> {
+    Ok(read_bounded_with_metadata(path)?.map(|(text, _)| text))
+}
+
+/// [`read_bounded`], with the metadata of the very file that was read (its mode and owner, for
+/// a writer that must keep them).
+pub fn read_bounded_with_metadata(
+    path: &Path,
+) -> Result<Option<(String, std::fs::Metadata)>, String> {
     let file = match OpenOptions::new()
         .read(true)
         .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
@@ -130,7 +139,7 @@ pub fn read_bounded(path: &Path) -> Result<Option<String>, String> {
             file_kind(&meta)
         ));
     }
-    read_text(file)
+    Ok(read_text(file)?.map(|text| (text, meta)))
 }
 
 fn is_link(path: &Path) -> bool {
@@ -365,7 +374,8 @@ impl Reader<'_, '_> {
     fn redact_documented(&mut self, value: &Spanned<DeValue<'_>>) {
         match value.get_ref() {
             DeValue::String(s) if !s.trim().is_empty() => {
-                self.layer.redact_documented = Some(s.trim().to_owned());
+                // "false", "no", "off", "0" say it is not documented, as `false` does.
+                self.layer.redact_documented = documented_reference(s);
             }
             DeValue::Boolean(true) => self.layer.redact_documented = Some("true".to_owned()),
             DeValue::Boolean(false) => self.layer.redact_documented = None,
@@ -497,6 +507,19 @@ mod tests {
                 .as_deref(),
             Some("true")
         );
+    }
+
+    #[test]
+    fn a_documented_value_that_says_no_is_not_documented() {
+        for no in ["false", "\"false\"", "\"no\"", "\"OFF\"", "\"0\""] {
+            let layer = parse(&format!("[redact]\nkeys = [\"pin\"]\ndocumented = {no}\n"));
+            assert_eq!(layer.redact_documented, None, "{no}");
+            assert!(layer.problems.is_empty(), "{no}: {:?}", layer.problems);
+        }
+        for yes in ["true", "\"yes\""] {
+            let layer = parse(&format!("[redact]\ndocumented = {yes}\n"));
+            assert_eq!(layer.redact_documented.as_deref(), Some("true"), "{yes}");
+        }
     }
 
     #[test]

@@ -730,8 +730,9 @@ impl Resolved<'_> {
 
     fn redact_documented(&self, file: Option<&file::FileLayer>) -> Setting<Option<String>> {
         let name = env_vars::TELEMETRY_REDACT_DOCUMENTED;
-        if let Some(reference) = self.env.text(name) {
-            return Setting::new(Some(reference.trim().to_owned()), Source::Env(name));
+        if let Some(text) = self.env.text(name) {
+            // An "off" word set here means "not documented" and, as the environment, it wins.
+            return Setting::new(values::documented_reference(&text), Source::Env(name));
         }
         match file.and_then(|f| f.redact_documented.clone()) {
             Some(reference) => Setting::new(Some(reference), Source::ConfigFile),

@@ -70,6 +70,19 @@ pub fn on_off(value: &str) -> Option<bool> {
     }
 }
 
+/// Where an extension of the redaction list is documented (`redact.documented`,
+/// `TELEMETRY_REDACT_DOCUMENTED`): a reference such as `COMPLY-1234` or a link, kept as written
+/// (trimmed); an "on" word (`true`, `yes`, `on`, `1`) as `"true"`; an "off" word (`false`, `no`,
+/// `off`, `0`) or nothing means **not documented** (`None`): a value that says no never counts as
+/// a reference.
+pub fn documented_reference(value: &str) -> Option<String> {
+    match on_off(value) {
+        Some(true) => Some("true".to_owned()),
+        Some(false) => None,
+        None => Some(value.trim().to_owned()),
+    }
+}
+
 /// When output may carry colour.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum ColorChoice {
@@ -167,6 +180,28 @@ mod tests {
             assert_eq!(on_off(v), Some(false), "{v}");
         }
         assert_eq!(on_off("maybe"), None);
+    }
+
+    #[test]
+    fn a_documented_reference_is_a_reference_or_a_yes_and_never_a_no() {
+        for no in ["false", "FALSE", " 0 ", "no", "Off", "", "   "] {
+            assert_eq!(documented_reference(no), None, "{no:?}");
+        }
+        for yes in ["true", "1", "Yes", " on "] {
+            assert_eq!(
+                documented_reference(yes).as_deref(),
+                Some("true"),
+                "{yes:?}"
+            );
+        }
+        assert_eq!(
+            documented_reference(" COMPLY-1234 ").as_deref(),
+            Some("COMPLY-1234")
+        );
+        assert_eq!(
+            documented_reference("https://wiki.example/redaction").as_deref(),
+            Some("https://wiki.example/redaction")
+        );
     }
 
     #[test]
