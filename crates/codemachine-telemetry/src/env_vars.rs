@@ -19,7 +19,8 @@ pub const NO_COLOR: &str = "NO_COLOR";
 /// Comma-separated keys added to the default redaction list.
 pub const TELEMETRY_REDACT_KEYS: &str = "TELEMETRY_REDACT_KEYS";
 /// A reference to where the extension of the redaction list is documented (a compliance ticket
-/// id, a link). Until the list extension is documented, forwarding is withheld.
+/// id, a link, or a true value). `false`, `0`, `no`, `off` and empty mean not documented. Until the
+/// list extension is documented, forwarding is withheld.
 pub const TELEMETRY_REDACT_DOCUMENTED: &str = "TELEMETRY_REDACT_DOCUMENTED";
 /// Opt-in switch for local metrics: `1`, `true`, `yes`, `on` enable; `0`, `false`, `no`, `off`
 /// disable; unset or empty defers to the stored consent (off by default); anything else disables

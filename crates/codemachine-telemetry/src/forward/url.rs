@@ -97,6 +97,19 @@ impl Url {
         is_loopback_host(&self.host)
     }
 
+    /// Whether requests to both go to the same place: scheme, host, port (a default port written
+    /// or not), path and query; credentials aside.
+    pub(crate) fn same_request(&self, other: &Url) -> bool {
+        (&self.scheme, &self.host, self.port, &self.path, &self.query)
+            == (
+                &other.scheme,
+                &other.host,
+                other.port,
+                &other.path,
+                &other.query,
+            )
+    }
+
     /// `scheme://host[:port]` with the port only when it was written.
     pub(crate) fn origin(&self) -> String {
         if self.explicit_port {
@@ -454,5 +467,22 @@ mod tests {
         }
         assert!(no_proxy_matches("*", "anything"));
         assert!(!no_proxy_matches("", "anything"));
+    }
+
+    #[test]
+    fn the_same_request_whether_or_not_a_default_port_is_written() {
+        assert!(url("https://Localhost").same_request(&url("https://localhost:443")));
+        assert!(url("https://u:p@h.example/a?b").same_request(&url("https://h.example/a?b")));
+        for other in [
+            "https://h.example:8443/a?b",
+            "http://h.example/a?b",
+            "https://h.example/a",
+            "https://h.example/A?b",
+        ] {
+            assert!(
+                !url("https://h.example/a?b").same_request(&url(other)),
+                "{other}"
+            );
+        }
     }
 }

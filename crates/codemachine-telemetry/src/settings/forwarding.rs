@@ -69,9 +69,7 @@ impl ForwardSettings {
                 let same = ForwardConfig::builder(endpoint.trim())
                     .protocol(config.protocol())
                     .build()
-                    .is_ok_and(|allowed| {
-                        allowed.request_url_masked() == config.request_url_masked()
-                    });
+                    .is_ok_and(|allowed| allowed.request_url().same_request(config.request_url()));
                 if same {
                     return;
                 }
