@@ -57,15 +57,18 @@ pub struct PruneReport {
     pub history_error: Option<String>,
 }
 
+/// How long a purge waits for a running sender to finish.
+const PURGE_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// Deletes the batches of the telemetry folder `dir` that `selection` picks, and leftovers of
 /// interrupted steps (hidden files nobody holds). Writes nothing: for telemetry off.
 pub fn prune(dir: &Path, selection: Selection) -> PruneReport {
-    prune_with(dir, selection, false)
+    prune_with(dir, selection, false, false)
 }
 
 /// [`prune`], folding each batch's events into the history first (for telemetry on).
 pub fn prune_into_history(dir: &Path, selection: Selection) -> PruneReport {
-    prune_with(dir, selection, true)
+    prune_with(dir, selection, true, false)
 }
 
 /// How batches are folded while they are pruned.
@@ -77,7 +80,8 @@ struct Folding<'a> {
     copies: Vec<String>,
 }
 
-fn prune_with(dir: &Path, selection: Selection, fold: bool) -> PruneReport {
+/// `lock_held`: the caller holds the sender lock already (a purge), so the outbox is free.
+fn prune_with(dir: &Path, selection: Selection, fold: bool, lock_held: bool) -> PruneReport {
     let mut report = PruneReport::default();
     if !is_real_folder(dir, &mut report.odd) {
         return report;
@@ -86,12 +90,12 @@ fn prune_with(dir: &Path, selection: Selection, fold: bool) -> PruneReport {
     // With telemetry off (no fold) prune only deletes: it does not create the lock file; with
     // none there, no sender has run, and the outbox is free.
     let lock_file_missing = std::fs::symlink_metadata(paths.state.join("sender.lock")).is_err();
-    let sender = if !fold && lock_file_missing {
+    let sender = if lock_held || (!fold && lock_file_missing) {
         None
     } else {
         SenderLock::try_acquire(&paths).ok().flatten()
     };
-    let outbox_free = sender.is_some() || (!fold && lock_file_missing);
+    let outbox_free = lock_held || sender.is_some() || (!fold && lock_file_missing);
     let folding = fold.then(|| Folding {
         dir,
         may_compact: sender.is_some(),
@@ -437,7 +441,19 @@ pub struct PurgeReport {
 /// empty. Entries that are not ours are left (and reported); batches a writer or sender still
 /// holds are kept.
 pub fn purge(dir: &Path) -> PurgeReport {
-    let pruned = prune(dir, Selection::default());
+    // A running sender is waited for (a little), so it cannot deliver and fold into a history
+    // this purge has just deleted.
+    let paths = Paths::new(dir);
+    let has_state = is_real_folder(dir, &mut Vec::new())
+        && std::fs::symlink_metadata(&paths.state).is_ok_and(|m| m.is_dir());
+    let lock = if has_state {
+        SenderLock::acquire_within(&paths, PURGE_WAIT)
+            .ok()
+            .flatten()
+    } else {
+        None
+    };
+    let pruned = prune_with(dir, Selection::default(), false, lock.is_some());
     if std::fs::symlink_metadata(dir).is_ok_and(|m| !m.is_dir()) {
         // A link (or a file) in the telemetry folder's place: nothing is deleted through it.
         return PurgeReport {
@@ -447,7 +463,6 @@ pub fn purge(dir: &Path) -> PurgeReport {
             folder_removed: false,
         };
     }
-    let paths = Paths::new(dir);
     let mut state_files = 0;
     if is_real_folder(&paths.state, &mut Vec::new()) {
         for name in super::STATE_FILES {
@@ -519,5 +534,35 @@ mod purge_tests {
         std::fs::remove_file(telemetry.join("spool/notes.txt")).unwrap();
         assert!(purge(&telemetry).folder_removed);
         assert!(!telemetry.exists());
+    }
+
+    #[test]
+    fn purge_waits_for_a_running_sender_then_deletes_the_outbox_too() {
+        let dir = tempfile::tempdir().unwrap();
+        let telemetry = dir.path().join("telemetry");
+        let mut writer = SpoolWriter::new(&telemetry, 1 << 20);
+        writer.append(&line(1), 1).unwrap();
+        drop(writer);
+        let paths = Paths::new(&telemetry);
+        let spooled = batch_files(&paths.spool, BatchState::Spool, &mut Vec::new());
+        std::fs::create_dir_all(&paths.outbox).unwrap();
+        std::fs::rename(
+            &spooled[0].2,
+            paths.outbox.join(spooled[0].2.file_name().unwrap()),
+        )
+        .unwrap();
+        let sender = SenderLock::try_acquire(&paths).unwrap().unwrap();
+        let started = std::time::Instant::now();
+        let release = std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            drop(sender);
+        });
+        let report = purge(&telemetry);
+        release.join().unwrap();
+        assert!(
+            started.elapsed() >= std::time::Duration::from_millis(300),
+            "it waited"
+        );
+        assert_eq!((report.pruned.batches, report.pruned.kept_sending), (1, 0));
     }
 }
