@@ -13,9 +13,11 @@
 //! [`Redactor::key_verdict`], which is cached per thread, so the per-record cost of the key rule
 //! is a look-up.
 
+mod ansi;
 mod blocks;
 mod cache;
 mod keys;
+mod markup;
 mod notation;
 mod providers;
 mod scan;

@@ -16,7 +16,7 @@ use std::borrow::Cow;
 use std::ops::Range;
 
 use super::keys::{KeyRule, KeyVerdict};
-use super::{blocks, cache, notation, providers, url};
+use super::{ansi, blocks, cache, markup, notation, providers, url};
 
 /// What replaces a secret.
 pub const REDACTED: &str = "[REDACTED]";
@@ -95,15 +95,19 @@ pub(crate) enum Find {
     /// `/`, `?` or `#`: the end of a URL's authority.
     PathStart,
     /// Where an unquoted value ends: white space, `;`, `&`, `,`, quotes, closing brackets, `<`,
-    /// `>`, `\` and `%`.
+    /// `>`, `\`, `%` and ESC (a colour code after a value).
     ValueEnd,
     /// `\n` or `\r`, or a `\` that may start a literal `\n`.
     LineEnd,
     /// `[`, which may start a `[REDACTED]` left by an earlier pass.
     OpenBracket,
+    /// `>`: the end of an angle-bracketed value or a tag.
+    Gt,
+    /// `<`: the end of an element's content.
+    Lt,
 }
 
-const FINDS: usize = 6;
+const FINDS: usize = 8;
 
 static FIND_TABLE: [[bool; 256]; FINDS] = {
     let mut t = [[false; 256]; FINDS];
@@ -128,9 +132,12 @@ static FIND_TABLE: [[bool; 256]; FINDS] = {
                     | b'>'
                     | b'\\'
                     | b'%'
+                    | 0x1b
             );
         t[Find::LineEnd as usize][b] = matches!(c, b'\n' | b'\r' | b'\\');
         t[Find::OpenBracket as usize][b] = c == b'[';
+        t[Find::Gt as usize][b] = c == b'>';
+        t[Find::Lt as usize][b] = c == b'<';
         b += 1;
     }
     t
@@ -138,10 +145,11 @@ static FIND_TABLE: [[bool; 256]; FINDS] = {
 
 /// What the walk does at a byte: nothing, stop (punctuation that starts or separates a shape),
 /// or stop if the next byte makes a prefix's first two (a letter or digit, see
-/// `providers::is_start_pair`).
+/// `providers::is_start_pair`; or the first two bytes of a wide `=`/`:`, see
+/// `notation::WIDE_SEPARATORS`).
 static INTEREST: [u8; 256] = {
     let mut t = [NOTHING; 256];
-    let punct = b"-.=:/\\%";
+    let punct = b"-.=:/\\%<&";
     let mut i = 0;
     while i < punct.len() {
         t[punct[i] as usize] = STOP;
@@ -152,6 +160,12 @@ static INTEREST: [u8; 256] = {
     while j < firsts.len() {
         t[firsts[j] as usize] = PAIR;
         j += 1;
+    }
+    let wide = notation::WIDE_SEPARATORS;
+    let mut k = 0;
+    while k < wide.len() {
+        t[wide[k][0] as usize] = PAIR;
+        k += 1;
     }
     t
 };
@@ -283,10 +297,14 @@ impl<'a, 'r> Scan<'a, 'r> {
     fn at(&mut self, i: usize) -> Option<usize> {
         match self.bytes[i] {
             b'=' | b':' => notation::at_separator(self, i),
-            b'-' => blocks::at_dash(self, i).or_else(|| notation::at_arrow(self, i)),
+            b'-' => blocks::at_dash(self, i)
+                .or_else(|| notation::at_arrow(self, i))
+                .or_else(|| markup::at_user_flag(self, i)),
             b'.' => providers::jwt(self, i),
-            b'/' | b'\\' => url::at_slashes(self, i),
-            b'%' => url::at_slashes(self, i).or_else(|| notation::at_separator(self, i)),
+            b'/' => url::at_slashes(self, i),
+            b'\\' | b'%' => url::at_slashes(self, i).or_else(|| notation::at_separator(self, i)),
+            b'&' | 0xe2 | 0xef => notation::at_separator(self, i),
+            b'<' => markup::at_angle(self, i),
             _ => providers::at_letter(self, i),
         }
     }
@@ -417,9 +435,13 @@ pub(crate) fn after_escape(bytes: &[u8], i: usize) -> bool {
 }
 
 /// True when a shape may start at `i`: at the start, after a byte that is not a letter or digit,
-/// or right after an escape sequence.
+/// right after an escape sequence (`\n`, `%0A`), or after a terminal escape sequence whose final
+/// byte is a letter (`\x1b[33m`, see `ansi.rs`).
 pub(crate) fn starts_here(bytes: &[u8], i: usize) -> bool {
-    i == 0 || !bytes[i - 1].is_ascii_alphanumeric() || after_escape(bytes, i)
+    i == 0
+        || !bytes[i - 1].is_ascii_alphanumeric()
+        || after_escape(bytes, i)
+        || ansi::ends_at(bytes, i).is_some()
 }
 
 /// Like [`starts_here`], and also at a case or digit hump before a capital (`xAKIA…`, `1AKIA…`).

@@ -489,3 +489,18 @@ fn hostile_inputs_of_the_brief_finish_and_stay_idempotent() {
     }
     assert_eq!(r.scrub(&"[".repeat(100_000)), "[".repeat(100_000));
 }
+
+#[test]
+#[ignore]
+fn probe() {
+    let path = std::env::var("PROBE").unwrap();
+    let r = Redactor::new();
+    for line in std::fs::read_to_string(path).unwrap().lines() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let s: String = serde_json::from_str(line).unwrap();
+        let out = r.scrub(&s);
+        println!("{:?}\n   => {:?}", s, out);
+    }
+}
