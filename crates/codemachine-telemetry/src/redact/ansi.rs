@@ -77,8 +77,10 @@ pub(crate) fn end_of(bytes: &[u8], at: usize) -> Option<usize> {
         Some(b'\\') => return Some(j + 1),
         _ => {}
     }
+    // CSI takes parameters and intermediates (0x20–0x3F); the others intermediates only.
+    let inner = if csi { 0x20..=0x3f } else { 0x20..=0x2f };
     let from = j;
-    while j < bytes.len() && j - from < MAX_PARAMS && is_param(bytes[j]) {
+    while j < bytes.len() && j - from < MAX_PARAMS && inner.contains(&bytes[j]) {
         j += 1;
     }
     work(j - from + 1);
@@ -163,6 +165,20 @@ pub(crate) fn skip_back(bytes: &[u8], mut end: usize) -> usize {
         }
     }
     end
+}
+
+/// Where the last escape sequence ending in `from..to` (or right at `from`) ends, when the text
+/// around `from` holds an introducer at all: a key found back to `from` starts there instead
+/// (`\x1b[0;32;1mapi_key`, whose `;` stopped the key's scan inside the sequence).
+pub(crate) fn last_end_within(bytes: &[u8], from: usize, to: usize) -> Option<usize> {
+    let near = &bytes[from.saturating_sub(MAX_PARAMS + 8)..to.min(from + MAX_PARAMS)];
+    work(near.len());
+    if !near.iter().any(|b| matches!(*b, ESC | 0x9b | b'\\')) {
+        return None;
+    }
+    (from..=to.min(from + MAX_PARAMS))
+        .rev()
+        .find(|p| ends_at(bytes, *p).is_some_and(|start| start < *p))
 }
 
 /// True when `text` holds an escape sequence (raw ESC or 8-bit CSI): keys are cleaned of them.

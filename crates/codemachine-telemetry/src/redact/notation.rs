@@ -256,14 +256,24 @@ fn is_tally(bytes: &[u8], key: &str, key_start: usize, value_start: usize) -> bo
     if !(1..=6).contains(&digits) || bytes.get(end).is_some_and(u8::is_ascii_alphanumeric) {
         return false;
     }
-    let window = &bytes[key_start.saturating_sub(48)..bytes.len().min(end + 48)];
-    work(window.len());
-    (0..window.len()).any(|j| is_fail_count(window, j))
+    let gap = |w: &[u8]| w.iter().take(8).take_while(|b| b" ,;|/\t".contains(b)).count();
+    if is_fail_count(bytes, end + gap(&bytes[end..])) {
+        return true;
+    }
+    // Before the key: `Fail: 0 Pass: 3`, the fail count ending right before it.
+    let floor = key_start.saturating_sub(24);
+    work(key_start - floor + 1);
+    (floor..key_start).any(|j| {
+        is_fail_count(bytes, j) && {
+            let digits = j + bytes[j..key_start].iter().rposition(u8::is_ascii_digit).map_or(0, |d| d + 1);
+            bytes[digits..key_start].iter().all(|b| b" ,;|/\t".contains(b))
+        }
+    })
 }
 
 /// `fail`, `failed`, `failures` (a word) at `j`, then `:` or `=` and a number.
 fn is_fail_count(w: &[u8], j: usize) -> bool {
-    if !w[j..].get(..4).is_some_and(|f| f.eq_ignore_ascii_case(b"fail"))
+    if !w.get(j..j + 4).is_some_and(|f| f.eq_ignore_ascii_case(b"fail"))
         || j > 0 && w[j - 1].is_ascii_alphanumeric()
     {
         return false;
@@ -350,6 +360,11 @@ pub(crate) fn key_before(text: &str, end: usize) -> Option<(usize, Cow<'_, str>)
             if s > 0 && bytes[s - 1] == 0x1b {
                 // `ESC [33m` or `ESC \` glued to the key: the sequence is cleaned off below.
                 s -= 1;
+            }
+            // A colour code whose parameters stopped the scan (`\x1b[0;32;1mapi_key`), or an
+            // escaped one (`\033[33mapi_key`): the key starts after it.
+            if let Some(after) = ansi::last_end_within(bytes, s, e) {
+                s = after;
             }
             s..e
         }
