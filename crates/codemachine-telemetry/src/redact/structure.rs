@@ -22,6 +22,9 @@ use serde_json::{Map, Value as Json};
 use super::keys::{KeyVerdict, ValueKind};
 use super::{REDACTED, Redactor};
 
+/// The first item of an entry-list pair longer than this is data, not a name.
+const MAX_ENTRY_NAME: usize = 128;
+
 /// `name`, `key` or `k`, any ASCII case: the name of a name/value pair.
 pub(crate) fn is_name_field(key: &str) -> bool {
     key.eq_ignore_ascii_case("name") || key.eq_ignore_ascii_case("key") || key.eq_ignore_ascii_case("k")
@@ -100,9 +103,14 @@ pub(crate) fn is_raw_header_list(items: &[Json]) -> bool {
 
 impl Redactor {
     /// True when the second item of an entry-list pair named `name` is removed. Only the key
-    /// rule counts here: an array of pairs is not always an object spelled out, so a first item
-    /// that merely holds a secret shape is scrubbed, and what follows it stays.
+    /// rule counts here, on names that look like keys: an array of pairs is not always an object
+    /// spelled out, so a first item that is text (or merely holds a secret shape) is scrubbed,
+    /// and what follows it stays.
     pub(crate) fn removes_entry_value(&self, name: &str, value: &Json) -> bool {
+        // A name is a key: short and on one line (a PEM block in first place is data).
+        if name.len() > MAX_ENTRY_NAME || name.contains(char::is_control) {
+            return false;
+        }
         self.key_verdict(name)
             .with_shape(false)
             .removes(ValueKind::of_json(value))
