@@ -105,7 +105,11 @@ fn osc_end(bytes: &[u8], from: usize) -> usize {
         j += 1;
     }
     work(j + 1);
-    if j == window.len() { from } else { from + j + 1 }
+    if j == window.len() {
+        from
+    } else {
+        from + j + 1
+    }
 }
 
 /// Where the escape sequence ending exactly at `end` starts, if one does (a CSI whose final

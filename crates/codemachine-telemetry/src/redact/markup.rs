@@ -9,7 +9,8 @@
 //!   `<meta name="csrf-token" content="v">`, `<input type="password" value="v">`;
 //! - a multipart form field: `Content-Disposition: form-data; name="password"` then a blank line
 //!   and the value (to the end of its line);
-//! - `curl -u user:password`, `--user`, `--proxy-user`, `-U`: the password after the first `:`.
+//! - `curl -u user:password`, `--user`, `--proxy-user`, `-U`: the password after the first `:`
+//!   (`docker -u 1000:1000` and `-u app:app`, a user and its group, stay).
 //!
 //! Every look is bounded or memoised: a tag is read at most to the next `<` or `>` (so the
 //! stretches read for different tags never overlap) and an element's content to the next `<`.
@@ -59,7 +60,9 @@ fn tag_name(bytes: &[u8], at: usize) -> Option<Range<usize>> {
     let len = bytes[at..]
         .iter()
         .take(128)
-        .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b':') || **b >= 0x80)
+        .take_while(|b| {
+            b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b':') || **b >= 0x80
+        })
         .count();
     work(len + 1);
     let after = *bytes.get(at + len)?;
@@ -133,7 +136,11 @@ fn attribute_pair(scan: &mut Scan<'_, '_>, attrs: &[Attribute]) -> Option<usize>
             .iter()
             .any(|n| bytes[range.clone()].eq_ignore_ascii_case(n.as_bytes()))
     };
-    let value = attrs.iter().find(|(n, _)| is(n, &VALUE_ATTRIBUTES))?.1.clone();
+    let value = attrs
+        .iter()
+        .find(|(n, _)| is(n, &VALUE_ATTRIBUTES))?
+        .1
+        .clone();
     let verdict = attrs
         .iter()
         .filter(|(n, _)| is(n, &NAMING_ATTRIBUTES))
@@ -155,7 +162,12 @@ fn element_content(
     name: &[u8],
 ) -> Option<(Range<usize>, usize)> {
     let bytes = scan.bytes;
-    let start = from + bytes[from..].iter().take(64).take_while(|b| b.is_ascii_whitespace()).count();
+    let start = from
+        + bytes[from..]
+            .iter()
+            .take(64)
+            .take_while(|b| b.is_ascii_whitespace())
+            .count();
     if bytes[start..].starts_with(b"<![CDATA[") {
         let body = start + 9;
         let end = bytes[body..]
@@ -195,7 +207,10 @@ pub(crate) fn form_field(
     }
     let context = &bytes[key_start.saturating_sub(64)..key_start];
     work(context.len() + 1);
-    if !context.windows(9).any(|w| w.eq_ignore_ascii_case(b"form-data")) {
+    if !context
+        .windows(9)
+        .any(|w| w.eq_ignore_ascii_case(b"form-data"))
+    {
         return None;
     }
     let open = value_start + usize::from(bytes.get(value_start) == Some(&b'\\'));
@@ -243,9 +258,9 @@ pub(crate) fn at_user_flag(scan: &mut Scan<'_, '_>, i: usize) -> Option<usize> {
     if i > 0 && !matches!(bytes[i - 1], b' ' | b'\t' | b'"' | b'\'') {
         return None;
     }
-    let flag = USER_FLAGS
-        .iter()
-        .find(|f| bytes[i..].starts_with(f) && matches!(bytes.get(i + f.len()), Some(b' ' | b'=')))?;
+    let flag = USER_FLAGS.iter().find(|f| {
+        bytes[i..].starts_with(f) && matches!(bytes.get(i + f.len()), Some(b' ' | b'='))
+    })?;
     let mut p = i + flag.len() + 1;
     while bytes.get(p) == Some(&b' ') {
         p += 1;
@@ -253,8 +268,15 @@ pub(crate) fn at_user_flag(scan: &mut Scan<'_, '_>, i: usize) -> Option<usize> {
     let quote = bytes.get(p).copied().filter(|q| matches!(q, b'"' | b'\''));
     let start = p + usize::from(quote.is_some());
     let end = match quote {
+        // No bound on the search: a bound would make the answer depend on how much an earlier
+        // pass shortened the text. The stretch read ends at the next quote of the same kind, so
+        // the stretches read for different flags never overlap.
         Some(q) => {
-            let len = bytes[start..].iter().take(256).take_while(|b| **b != q).count();
+            let len = bytes[start..].iter().take_while(|b| **b != q).count();
+            work(len + 1);
+            if start + len == bytes.len() {
+                return None;
+            }
             start + len
         }
         None => scan.next_of(Find::Space, start),
@@ -266,8 +288,16 @@ pub(crate) fn at_user_flag(scan: &mut Scan<'_, '_>, i: usize) -> Option<usize> {
     if colon + 1 >= end {
         return None;
     }
-    let password = colon + 1..if quote.is_some() { end } else { bare_end(scan, colon + 1, false) };
-    if password.is_empty() {
+    let password = colon + 1..if quote.is_some() {
+        end
+    } else {
+        bare_end(scan, colon + 1, false)
+    };
+    let user = &bytes[start..colon];
+    let group = &bytes[password.clone()];
+    // `docker run -u 1000:1000`, `-u www-data:www-data`: a user and its group, not a password.
+    let numeric = |b: &[u8]| !b.is_empty() && b.iter().all(u8::is_ascii_digit);
+    if password.is_empty() || (numeric(user) && numeric(group)) || user == group {
         return None;
     }
     Some(scan.redact(password))

@@ -76,18 +76,8 @@ const MAX_COUNT_GROUP: usize = 256;
 
 /// Quotes spelled as escapes or entities: a value opening with one runs to the same spelling.
 const ENCODED_QUOTES: [&[u8]; 12] = [
-    b"%22",
-    b"%27",
-    b"&quot;",
-    b"&#34;",
-    b"&#x22;",
-    b"&apos;",
-    b"&#39;",
-    b"&#x27;",
-    b"\\u0022",
-    b"\\u0027",
-    b"\\x22",
-    b"\\x27",
+    b"%22", b"%27", b"&quot;", b"&#34;", b"&#x22;", b"&apos;", b"&#39;", b"&#x27;", b"\\u0022",
+    b"\\u0027", b"\\x22", b"\\x27",
 ];
 
 /// Compatibility characters whose NFKC form is `=` or `:` (UTF-8): fullwidth, small, superscript,
@@ -130,7 +120,11 @@ fn separator(bytes: &[u8], i: usize) -> Option<(usize, usize, bool)> {
             if matches!(prev, Some(b'=' | b'!' | b'<' | b'>' | b':')) {
                 return None;
             }
-            let run = bytes[i..].iter().take(4).take_while(|b| **b == b'=').count();
+            let run = bytes[i..]
+                .iter()
+                .take(4)
+                .take_while(|b| **b == b'=')
+                .count();
             if run > 3 {
                 return None;
             }
@@ -175,7 +169,11 @@ fn spelled_separator(bytes: &[u8], i: usize) -> Option<usize> {
             .map(<[u8]>::len),
         b'&' => {
             if starts(b"&equals;") || starts(b"&colon;") {
-                return Some(if rest[1] == b'e' || rest[1] == b'E' { 8 } else { 7 });
+                return Some(if rest[1] == b'e' || rest[1] == b'E' {
+                    8
+                } else {
+                    7
+                });
             }
             let (code, len) = numeric_entity(rest)?;
             matches!(code, 0x3d | 0x3a).then_some(len)
@@ -250,13 +248,26 @@ fn is_tally(bytes: &[u8], key: &str, key_start: usize, value_start: usize) -> bo
     if !key.trim().eq_ignore_ascii_case("pass") {
         return false;
     }
-    let p = value_start + bytes[value_start..].iter().take_while(|b| **b == b' ').count();
-    let digits = bytes[p..].iter().take(7).take_while(|b| b.is_ascii_digit()).count();
+    let p = value_start
+        + bytes[value_start..]
+            .iter()
+            .take_while(|b| **b == b' ')
+            .count();
+    let digits = bytes[p..]
+        .iter()
+        .take(7)
+        .take_while(|b| b.is_ascii_digit())
+        .count();
     let end = p + digits;
     if !(1..=6).contains(&digits) || bytes.get(end).is_some_and(u8::is_ascii_alphanumeric) {
         return false;
     }
-    let gap = |w: &[u8]| w.iter().take(8).take_while(|b| b" ,;|/\t".contains(b)).count();
+    let gap = |w: &[u8]| {
+        w.iter()
+            .take(8)
+            .take_while(|b| b" ,;|/\t".contains(b))
+            .count()
+    };
     if is_fail_count(bytes, end + gap(&bytes[end..])) {
         return true;
     }
@@ -265,20 +276,33 @@ fn is_tally(bytes: &[u8], key: &str, key_start: usize, value_start: usize) -> bo
     work(key_start - floor + 1);
     (floor..key_start).any(|j| {
         is_fail_count(bytes, j) && {
-            let digits = j + bytes[j..key_start].iter().rposition(u8::is_ascii_digit).map_or(0, |d| d + 1);
-            bytes[digits..key_start].iter().all(|b| b" ,;|/\t".contains(b))
+            let digits = j + bytes[j..key_start]
+                .iter()
+                .rposition(u8::is_ascii_digit)
+                .map_or(0, |d| d + 1);
+            bytes[digits..key_start]
+                .iter()
+                .all(|b| b" ,;|/\t".contains(b))
         }
     })
 }
 
 /// `fail`, `failed`, `failures` (a word) at `j`, then `:` or `=` and a number.
 fn is_fail_count(w: &[u8], j: usize) -> bool {
-    if !w.get(j..j + 4).is_some_and(|f| f.eq_ignore_ascii_case(b"fail"))
+    if !w
+        .get(j..j + 4)
+        .is_some_and(|f| f.eq_ignore_ascii_case(b"fail"))
         || j > 0 && w[j - 1].is_ascii_alphanumeric()
     {
         return false;
     }
-    let mut k = j + 4 + w[j + 4..].iter().take(4).take_while(|b| b.is_ascii_alphabetic()).count();
+    let mut k = j
+        + 4
+        + w[j + 4..]
+            .iter()
+            .take(4)
+            .take_while(|b| b.is_ascii_alphabetic())
+            .count();
     k += w[k..].iter().take_while(|b| **b == b' ').count();
     if !matches!(w.get(k), Some(b':' | b'=')) {
         return false;
@@ -431,7 +455,10 @@ fn decode_escapes(raw: &str) -> Cow<'_, str> {
             b'\\' if matches!(b.get(i + 1), Some(b'u' | b'U')) => (hex(i + 2..i + 6), 6),
             b'\\' if b.get(i + 1) == Some(&b'x') => (hex(i + 2..i + 4), 4),
             b'\\' if b.get(i + 1).is_some_and(u8::is_ascii) => {
-                let escape = matches!(b[i + 1], b'n' | b't' | b'r' | b'0' | b'"' | b'\'' | b'\\' | b'/');
+                let escape = matches!(
+                    b[i + 1],
+                    b'n' | b't' | b'r' | b'0' | b'"' | b'\'' | b'\\' | b'/'
+                );
                 (Some(u32::from(b' ')), if escape { 2 } else { 1 })
             }
             b'%' => (hex(i + 1..i + 3), 3),
@@ -909,7 +936,9 @@ mod tests {
     fn a_backslash_before_a_wide_character_is_not_an_escape() {
         // Found by the fuzzer: `n\` then U+FFFD then `=` sliced inside the character.
         assert_eq!(
-            key_before("n\\\u{FFFD}", 5).map(|(_, k)| k.into_owned()).as_deref(),
+            key_before("n\\\u{FFFD}", 5)
+                .map(|(_, k)| k.into_owned())
+                .as_deref(),
             Some("n\\\u{FFFD}")
         );
         assert_eq!(crate::Redactor::new().scrub("n\\\u{FFFD}="), "n\\\u{FFFD}=");

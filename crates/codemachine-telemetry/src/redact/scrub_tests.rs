@@ -199,9 +199,15 @@ const REDACTED_CASES: &[(&str, &str)] = &[
         "{\"msg\":\"\\u001b[33mpwd=QkT5rW8zN3pL6vX2yH9c\\u001b[0m\"}",
         "{\"msg\":\"\\u001b[33mpwd=[REDACTED]\\u001b[0m\"}",
     ),
-    ("\u{9b}1mBearer QkT5rW8zN3pL6vX2yH9c", "\u{9b}1mBearer [REDACTED]"),
+    (
+        "\u{9b}1mBearer QkT5rW8zN3pL6vX2yH9c",
+        "\u{9b}1mBearer [REDACTED]",
+    ),
     // Notations (review finding M3).
-    ("<password>hunter2</password>", "<password>[REDACTED]</password>"),
+    (
+        "<password>hunter2</password>",
+        "<password>[REDACTED]</password>",
+    ),
     (
         "<cfg:client_secret enc=\"no\">\n  hunter2\n</cfg:client_secret>",
         "<cfg:client_secret enc=\"no\">\n  [REDACTED]\n</cfg:client_secret>",
@@ -239,13 +245,19 @@ const REDACTED_CASES: &[(&str, &str)] = &[
         "%7B%22password%22%3A%22[REDACTED]%22%7D",
     ),
     ("password%3a%20hunter2", "password%3a%20[REDACTED]"),
-    ("user%5Bpassword%5D%3Dhunter2", "user%5Bpassword%5D%3D[REDACTED]"),
+    (
+        "user%5Bpassword%5D%3Dhunter2",
+        "user%5Bpassword%5D%3D[REDACTED]",
+    ),
     (
         "{&quot;password&quot;:&quot;hunter2&quot;}",
         "{&quot;password&quot;:&quot;[REDACTED]&quot;}",
     ),
     ("password&#61;hunter2", "password&#61;[REDACTED]"),
-    ("password&#x3D;hunter2&amp;x=1", "password&#x3D;[REDACTED]&amp;x=1"),
+    (
+        "password&#x3D;hunter2&amp;x=1",
+        "password&#x3D;[REDACTED]&amp;x=1",
+    ),
     ("api_key&colon; hunter2", "api_key&colon; [REDACTED]"),
     ("password\\u003dhunter2", "password\\u003d[REDACTED]"),
     ("password\\x3Dhunter2", "password\\x3D[REDACTED]"),
@@ -265,12 +277,18 @@ const REDACTED_CASES: &[(&str, &str)] = &[
         "https://0a1b2c3d4e5f60718293a4b5c6d7e8f901234567@github.com/o/r",
         "https://[REDACTED]@github.com/o/r",
     ),
-    ("curl -u bob:hunter2 https://x", "curl -u bob:[REDACTED] https://x"),
+    (
+        "curl -u bob:hunter2 https://x",
+        "curl -u bob:[REDACTED] https://x",
+    ),
     ("curl --user=bob:hunter2 x", "curl --user=bob:[REDACTED] x"),
     ("curl -u 'bob:hun ter2' x", "curl -u 'bob:[REDACTED]' x"),
     ("password=<hunter2>", "password=<[REDACTED]>"),
     ("password===hunter2", "password===[REDACTED]"),
-    ("{\"password\":\n  \"hunter2\"}", "{\"password\":\n  \"[REDACTED]\"}"),
+    (
+        "{\"password\":\n  \"hunter2\"}",
+        "{\"password\":\n  \"[REDACTED]\"}",
+    ),
     (
         "{\\\"password\\\":\\n  \\\"hunter2\\\"}",
         "{\\\"password\\\":\\n  \\\"[REDACTED]\\\"}",
@@ -278,7 +296,10 @@ const REDACTED_CASES: &[(&str, &str)] = &[
     ("ᴘᴀssword=hunter2", "ᴘᴀssword=[REDACTED]"),
     ("p\u{0430}ssword=hunter2", "p\u{0430}ssword=[REDACTED]"),
     ("pass: 1234", "pass: [REDACTED]"),
-    ("Pass: 3 Fail: 0 login pass=1234", "Pass: 3 Fail: 0 login pass=[REDACTED]"),
+    (
+        "Pass: 3 Fail: 0 login pass=1234",
+        "Pass: 3 Fail: 0 login pass=[REDACTED]",
+    ),
     ("Bearer abc.def-ghi_jkl==", "Bearer [REDACTED]"),
 ];
 
@@ -323,7 +344,7 @@ const KEPT_TEXT: &[&str] = &[
     "Pass: 3 Fail: 0",
     "FAIL=1 PASS=12",
     "https://alice@example.com https://first.last.name.long@example.com/x",
-    "curl -u bob https://x; ssh -u x",
+    "curl -u bob https://x; ssh -u x; docker run -u 1000:1000 -u www-data:www-data img",
     "password=<nil> token: <nil>",
     "==== password ==== a == b",
     "password:\nnext line",
@@ -444,6 +465,12 @@ fn handles_secrets_at_both_ends_and_odd_inputs() {
         let once = scrubbed(crash);
         assert_eq!(scrubbed(&once), once, "found by the fuzzer: {crash:?}");
     }
+    // Found by the fuzzer: a quoted `-u "user:…` whose closing quote lay past a bound, so that
+    // each pass redacted a little more.
+    let far_quote = format!("' -u \"{}:{}\" \"=", "é".repeat(200), "gg".repeat(200));
+    let once = scrubbed(&far_quote);
+    assert_eq!(scrubbed(&once), once);
+    assert!(!once.contains("gggg"), "{once}");
     for odd in [
         "",
         "\\\\\\",
@@ -710,4 +737,3 @@ fn hostile_inputs_of_the_brief_finish_and_stay_idempotent() {
     }
     assert_eq!(r.scrub(&"[".repeat(100_000)), "[".repeat(100_000));
 }
-

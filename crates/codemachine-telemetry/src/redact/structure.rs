@@ -27,21 +27,25 @@ const MAX_ENTRY_NAME: usize = 128;
 
 /// `name`, `key` or `k`, any ASCII case: the name of a name/value pair.
 pub(crate) fn is_name_field(key: &str) -> bool {
-    key.eq_ignore_ascii_case("name") || key.eq_ignore_ascii_case("key") || key.eq_ignore_ascii_case("k")
+    key.eq_ignore_ascii_case("name")
+        || key.eq_ignore_ascii_case("key")
+        || key.eq_ignore_ascii_case("k")
 }
 
 /// `value`, `val` or `v`, any ASCII case: the value of a name/value pair.
 pub(crate) fn is_value_field(key: &str) -> bool {
-    key.eq_ignore_ascii_case("value") || key.eq_ignore_ascii_case("val") || key.eq_ignore_ascii_case("v")
+    key.eq_ignore_ascii_case("value")
+        || key.eq_ignore_ascii_case("val")
+        || key.eq_ignore_ascii_case("v")
 }
 
 /// True when `items` is an entry list: not empty, every item a two-item array starting with a
 /// string (`[["password", "…"], ["host", "db"]]`).
 pub(crate) fn is_entry_list(items: &[Json]) -> bool {
     !items.is_empty()
-        && items.iter().all(|item| {
-            matches!(item, Json::Array(pair) if pair.len() == 2 && pair[0].is_string())
-        })
+        && items
+            .iter()
+            .all(|item| matches!(item, Json::Array(pair) if pair.len() == 2 && pair[0].is_string()))
 }
 
 /// `rawHeaders` or `rawTrailers`, any ASCII case.
@@ -174,7 +178,10 @@ fn redact_raw_headers(redactor: &Redactor, items: &mut [Json]) {
         *name = Json::String(new_name);
         *value = Json::String(new_value);
     }
-    pairs.into_remainder().iter_mut().for_each(|last| redact_json(redactor, last));
+    pairs
+        .into_remainder()
+        .iter_mut()
+        .for_each(|last| redact_json(redactor, last));
 }
 
 #[cfg(test)]
@@ -215,10 +222,22 @@ mod tests {
     #[test]
     fn short_and_spelled_out_pair_fields_count_as_name_value_pairs() {
         for (pair, kept) in [
-            (json!({"k": "api_key", "v": "s3cr3t"}), json!({"k": "api_key"})),
-            (json!({"key": "api_key", "val": "s3cr3t"}), json!({"key": "api_key"})),
-            (json!({"Key": "password", "Value": "s3cr3t"}), json!({"Key": "password"})),
-            (json!({"k": "host", "v": "db"}), json!({"k": "host", "v": "db"})),
+            (
+                json!({"k": "api_key", "v": "s3cr3t"}),
+                json!({"k": "api_key"}),
+            ),
+            (
+                json!({"key": "api_key", "val": "s3cr3t"}),
+                json!({"key": "api_key"}),
+            ),
+            (
+                json!({"Key": "password", "Value": "s3cr3t"}),
+                json!({"Key": "password"}),
+            ),
+            (
+                json!({"k": "host", "v": "db"}),
+                json!({"k": "host", "v": "db"}),
+            ),
         ] {
             assert_eq!(redacted(pair), kept);
         }
