@@ -239,6 +239,53 @@ pub(crate) fn form_field(
     Some(scan.redact(body..end))
 }
 
+/// The end of the value of a multipart field whose `name="<secret key>"` sits inside `range` (a
+/// range about to be redacted, such as an `Authorization` value running to the end of its line),
+/// when that value lies past the range: a redaction must not swallow the context of a secret
+/// and leave the secret itself behind.
+pub(crate) fn end_of_form_field_within(scan: &Scan<'_, '_>, range: Range<usize>) -> Option<usize> {
+    let bytes = scan.bytes;
+    let region = &bytes[range.clone()];
+    work(region.len());
+    let at = region
+        .windows(9)
+        .rposition(|w| w.eq_ignore_ascii_case(b"form-data"))?;
+    let name = range.start
+        + at
+        + region[at..]
+            .windows(5)
+            .position(|w| w.eq_ignore_ascii_case(b"name="))?;
+    let open = name + 5 + usize::from(bytes.get(name + 5) == Some(&b'\\'));
+    if bytes.get(open) != Some(&b'"') {
+        return None;
+    }
+    let len = bytes[open + 1..]
+        .iter()
+        .take(128)
+        .take_while(|b| !matches!(b, b'"' | b'\\'))
+        .count();
+    if !scan
+        .verdict(scan.text.get(open + 1..open + 1 + len)?)
+        .is_secret()
+    {
+        return None;
+    }
+    let after = open + 1 + len + 1 + usize::from(bytes.get(open + 1 + len) == Some(&b'\\'));
+    let body = [&b"\r\n\r\n"[..], b"\n\n", b"\\r\\n\\r\\n", b"\\n\\n"]
+        .iter()
+        .find(|blank| bytes.get(after..).is_some_and(|r| r.starts_with(blank)))
+        .map(|blank| after + blank.len())?;
+    let mut end = body;
+    while end < bytes.len()
+        && !matches!(bytes[end], b'\n' | b'\r')
+        && !(bytes[end] == b'\\' && matches!(bytes.get(end + 1), Some(b'n' | b'r')))
+    {
+        end += 1;
+    }
+    work(end - body + 1);
+    (end > range.end).then_some(end)
+}
+
 /// The end of the line starting at `from`: a line break, real or escaped (`\n`, `\r`).
 fn line_end(scan: &mut Scan<'_, '_>, from: usize) -> usize {
     let bytes = scan.bytes;

@@ -736,11 +736,24 @@ fn bare_value(
     } else {
         bare_end(scan, p, encoded)
     };
-    if keeps(scan, verdict, &scan.bytes[p..end]) {
+    if keeps(scan, verdict, &scan.bytes[p..end]) || is_next_key(scan, p..end) {
         return None;
     }
     let end = with_scheme_credentials(scan, p, end, encoded);
     Some(scan.redact(p..end))
+}
+
+/// True when a bare value is the next secret key and its separator (`password: Authorization:
+/// Basic …`): the key before had no value, and redacting the next key would hide the context
+/// its own secret needs.
+fn is_next_key(scan: &Scan<'_, '_>, value: Range<usize>) -> bool {
+    let word = &scan.text.as_bytes()[value.clone()];
+    word.len() > 1
+        && word.ends_with(b":")
+        && scan
+            .text
+            .get(value.start..value.end - 1)
+            .is_some_and(|k| scan.verdict(k).is_secret())
 }
 
 /// True when a secret key's value stays: inert, a count, a working directory, an ARN (it names

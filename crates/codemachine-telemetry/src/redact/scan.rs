@@ -321,7 +321,8 @@ impl<'a, 'r> Scan<'a, 'r> {
 
     /// Replaces `range` (widened to character boundaries, never reaching back into what was
     /// already replaced, and stretched over any private key block that starts inside it, so that
-    /// no block body is left behind its swallowed header) by [`REDACTED`]; returns where the
+    /// no block body is left behind its swallowed header, and over the value of a multipart field
+    /// whose secret name it swallows) by [`REDACTED`]; returns where the
     /// replaced part ends. A range that already reads `[REDACTED]` is left as it is, so scrubbing
     /// twice changes nothing.
     pub(crate) fn redact(&mut self, range: Range<usize>) -> usize {
@@ -329,6 +330,7 @@ impl<'a, 'r> Scan<'a, 'r> {
         let end = range.end.min(self.bytes.len());
         work(end.saturating_sub(start));
         let end = blocks::end_of_blocks_within(self.bytes, start..end).max(end);
+        let end = markup::end_of_form_field_within(self, start..end).map_or(end, |e| e.max(end));
         let end = ceil_boundary(self.text, end);
         if start >= end || self.text.get(start..end) == Some(REDACTED) {
             return end.max(range.end.min(self.bytes.len()));

@@ -286,6 +286,14 @@ const REDACTED_CASES: &[(&str, &str)] = &[
     ("password=<hunter2>", "password=<[REDACTED]>"),
     ("password===hunter2", "password===[REDACTED]"),
     (
+        "password: Proxy-Authorization: Basic dXNlcjpw",
+        "password: Proxy-Authorization: [REDACTED]",
+    ),
+    (
+        "Authorization: Bearer abc | form-data; name=\"password\"\\r\\n\\r\\nhunter2\\r\\n--b",
+        "Authorization: [REDACTED]\\r\\n--b",
+    ),
+    (
         "{\"password\":\n  \"hunter2\"}",
         "{\"password\":\n  \"[REDACTED]\"}",
     ),

@@ -111,8 +111,10 @@ impl Redactor {
     /// spelled out, so a first item that is text (or merely holds a secret shape) is scrubbed,
     /// and what follows it stays.
     pub(crate) fn removes_entry_value(&self, name: &str, value: &Json) -> bool {
-        // A name is a key: short and on one line (a PEM block in first place is data).
-        if name.len() > MAX_ENTRY_NAME || name.contains(char::is_control) {
+        // A name is a key: short, made of letters, digits and `_ - . [ ] :` (a header name, an
+        // identifier); text in first place (a PEM block, markup, a sentence) is data.
+        let key_like = |b: u8| b.is_ascii_alphanumeric() || b"_-.[]:".contains(&b) || b >= 0x80;
+        if name.len() > MAX_ENTRY_NAME || !name.bytes().all(key_like) {
             return false;
         }
         self.key_verdict(name)
