@@ -38,6 +38,11 @@ const INTRODUCERS: [(&[u8], bool); 11] = [
     (b"\x1b", false),
 ];
 
+/// True when an introducer (raw or escaped ESC, or the 8-bit CSI) starts at `at`.
+pub(crate) fn introduces(bytes: &[u8], at: usize) -> bool {
+    introducer_at(bytes, at).is_some()
+}
+
 /// The introducer (ESC or CSI, raw or escaped) starting at `at`: its length and whether it is
 /// an 8-bit CSI.
 fn introducer_at(bytes: &[u8], at: usize) -> Option<(usize, bool)> {
@@ -125,7 +130,10 @@ pub(crate) fn ends_at(bytes: &[u8], end: usize) -> Option<usize> {
     }
     work(end - j);
     // Try every split of the bytes before the final one: a CSI's `[` may sit anywhere in them.
-    for at in j..end {
+    // An introducer (or a CSI's `[`) ends right before the split, on one of these bytes.
+    for at in (j..end).filter(|at| {
+        *at > 0 && matches!(bytes[at - 1], b'[' | ESC | 0x9b | b'b' | b'B' | b'3' | b'e')
+    }) {
         let start = if at > 0 && bytes[at - 1] == b'[' {
             introducer_before(bytes, at - 1).filter(|(_, csi)| !csi)
         } else {

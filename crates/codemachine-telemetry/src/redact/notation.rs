@@ -206,7 +206,8 @@ fn key_value(
     value_start: usize,
     encoded: bool,
 ) -> Option<usize> {
-    let (key_start, key) = key_before(scan.text, key_end)?;
+    let escapes = scan.may_hold_escapes();
+    let (key_start, key) = key_before(scan.text, key_end, escapes)?;
     let mut verdict = scan.verdict(&key);
     if !verdict.is_secret() && TEXT_KEYS.iter().any(|k| key.eq_ignore_ascii_case(k)) {
         verdict = KeyVerdict::EMPTY.with_shape(true);
@@ -314,7 +315,7 @@ fn is_fail_count(w: &[u8], j: usize) -> bool {
 
 /// Where a key that ends at `end` really ends: before spaces, `%20` and colour codes
 /// (`"password"\x1b[0m:`), and before an encoded closing quote (`%22`, `&quot;`, `\u0022`).
-fn key_end_before(bytes: &[u8], end: usize) -> usize {
+fn key_end_before(bytes: &[u8], end: usize, escapes: bool) -> usize {
     let mut e = end;
     for _ in 0..8 {
         let before = e;
@@ -324,12 +325,18 @@ fn key_end_before(bytes: &[u8], end: usize) -> usize {
         if bytes[..e].ends_with(b"%20") {
             e -= 3;
         }
-        e = ansi::skip_back(bytes, e);
+        if escapes {
+            e = ansi::skip_back(bytes, e);
+        }
         if e == before {
             break;
         }
     }
     work(end - e + 1);
+    // Every encoded quote ends with `2`, `7` or `;` (`%22`, `\u0027`, `&quot;`).
+    if e == 0 || !matches!(bytes[e - 1], b'2' | b'7' | b';') {
+        return e;
+    }
     match ENCODED_QUOTES
         .iter()
         .find(|q| bytes[..e].len() >= q.len() && bytes[e - q.len()..e].eq_ignore_ascii_case(q))
@@ -340,10 +347,11 @@ fn key_end_before(bytes: &[u8], end: usize) -> usize {
 }
 
 /// The key ending at `end` (before optional spaces, colour codes and an encoded quote), decoded,
-/// with where it starts; `None` when there is none.
-pub(crate) fn key_before(text: &str, end: usize) -> Option<(usize, Cow<'_, str>)> {
+/// with where it starts; `None` when there is none. Colour codes are only looked for when
+/// `escapes` says the text may hold one.
+pub(crate) fn key_before(text: &str, end: usize, escapes: bool) -> Option<(usize, Cow<'_, str>)> {
     let bytes = text.as_bytes();
-    let e = key_end_before(bytes, end);
+    let e = key_end_before(bytes, end, escapes);
     let floor = e.saturating_sub(MAX_KEY_BYTES);
     let region = match bytes.get(e.checked_sub(1)?)? {
         q @ (b'"' | b'\'' | b'`') => {
@@ -387,7 +395,10 @@ pub(crate) fn key_before(text: &str, end: usize) -> Option<(usize, Cow<'_, str>)
             }
             // A colour code whose parameters stopped the scan (`\x1b[0;32;1mapi_key`), or an
             // escaped one (`\033[33mapi_key`): the key starts after it.
-            if let Some(after) = ansi::last_end_within(bytes, s, e) {
+            if let Some(after) = escapes
+                .then(|| ansi::last_end_within(bytes, s, e))
+                .flatten()
+            {
                 s = after;
             }
             s..e
@@ -934,7 +945,7 @@ mod tests {
 
     #[test]
     fn keys_are_found_bare_quoted_escaped_and_bracketed() {
-        let key = |text: &str| key_before(text, text.len()).map(|(_, k)| k.into_owned());
+        let key = |text: &str| key_before(text, text.len(), true).map(|(_, k)| k.into_owned());
         assert_eq!(key("x password").as_deref(), Some("password"));
         assert_eq!(key("{\"password\" ").as_deref(), Some("password"));
         assert_eq!(key("{\\\"password\\\"").as_deref(), Some("password"));
@@ -949,7 +960,7 @@ mod tests {
     fn a_backslash_before_a_wide_character_is_not_an_escape() {
         // Found by the fuzzer: `n\` then U+FFFD then `=` sliced inside the character.
         assert_eq!(
-            key_before("n\\\u{FFFD}", 5)
+            key_before("n\\\u{FFFD}", 5, true)
                 .map(|(_, k)| k.into_owned())
                 .as_deref(),
             Some("n\\\u{FFFD}")

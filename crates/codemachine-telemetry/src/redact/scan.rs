@@ -229,6 +229,10 @@ pub(crate) struct Scan<'a, 'r> {
     finds: [Memo; FINDS],
     /// The end of the last non-space run and where its last `@` is (for URLs).
     pub(crate) last_at: Option<(usize, Option<usize>)>,
+    /// Whether the text holds a byte that may introduce a terminal escape sequence (ESC, the
+    /// 8-bit CSI, `\`), found once, at the first key: text without one skips every look for a
+    /// colour code around keys.
+    escapes: Option<bool>,
 }
 
 /// A text that changed is scrubbed again, until nothing changes or this many passes ran.
@@ -277,6 +281,7 @@ impl<'a, 'r> Scan<'a, 'r> {
             runs: [Memo::default(); ALPHAS],
             finds: [Memo::default(); FINDS],
             last_at: None,
+            escapes: None,
         }
     }
 
@@ -342,6 +347,24 @@ impl<'a, 'r> Scan<'a, 'r> {
         out.push_str(REDACTED);
         self.copied = end;
         end
+    }
+
+    /// True when the text may hold a terminal escape sequence (see [`Scan::escapes`]).
+    pub(crate) fn may_hold_escapes(&mut self) -> bool {
+        let bytes = self.bytes;
+        *self.escapes.get_or_insert_with(|| {
+            work(bytes.len());
+            // Whole chunks without an early exit inside, so that the compiler vectorises them;
+            // a backslash counts only when it spells ESC (`\u001b`, `\x1b`, `\033`, `\e`).
+            let any = |f: fn(u8) -> bool| {
+                bytes
+                    .chunks(64)
+                    .any(|chunk| chunk.iter().fold(false, |seen, b| seen | f(*b)))
+            };
+            any(|b| matches!(b, 0x1b | 0x9b))
+                || any(|b| b == b'\\')
+                    && (0..bytes.len()).any(|i| bytes[i] == b'\\' && ansi::introduces(bytes, i))
+        })
     }
 
     /// True when the text in `range` (which the walk will not visit: a cookie's name, a URL's
