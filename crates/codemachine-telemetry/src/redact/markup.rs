@@ -245,7 +245,8 @@ pub(crate) fn form_field(
 /// and leave the secret itself behind.
 pub(crate) fn end_of_form_field_within(scan: &Scan<'_, '_>, range: Range<usize>) -> Option<usize> {
     let bytes = scan.bytes;
-    let region = &bytes[range.clone()];
+    // An empty or reversed range (a redaction already covered by an earlier one) holds nothing.
+    let region = bytes.get(range.clone())?;
     work(region.len());
     let at = region
         .windows(9)

@@ -473,6 +473,11 @@ fn handles_secrets_at_both_ends_and_odd_inputs() {
         let once = scrubbed(crash);
         assert_eq!(scrubbed(&once), once, "found by the fuzzer: {crash:?}");
     }
+    // Found by the fuzzer: a redaction reaching back into one already made (a URL password
+    // inside a PuTTY block) gave the multipart look-up a reversed range.
+    let reversed = "=//f%<PuTTY-User-Key-File--%:A\u{FFFD}\u{FFFD}@";
+    let once = scrubbed(reversed);
+    assert_eq!(scrubbed(&once), once);
     // Found by the fuzzer: a quoted `-u "user:…` whose closing quote lay past a bound, so that
     // each pass redacted a little more.
     let far_quote = format!("' -u \"{}:{}\" \"=", "é".repeat(200), "gg".repeat(200));
