@@ -7,8 +7,8 @@ use serde_json::{Map, Value as Json};
 
 use super::value::{Field, Value};
 use crate::redact::{
-    KeyVerdict, Redactor, ValueKind, is_name_field, is_raw_header_list, is_raw_headers,
-    is_value_field,
+    KeyVerdict, REDACTED, Redactor, ValueKind, is_entry_list, is_name_field, is_raw_header_list,
+    is_raw_headers, is_value_field,
 };
 
 /// For each byte, what follows the backslash when it must be escaped (`u` for `\u00XX`), or 0.
@@ -274,7 +274,7 @@ pub(crate) fn write_field_value(
 }
 
 fn is_raw_header_values(items: &[Value<'_>]) -> bool {
-    items.len().is_multiple_of(2) && items.iter().all(|v| matches!(v, Value::Str(_)))
+    items.iter().all(|v| matches!(v, Value::Str(_)))
 }
 
 /// `["Name", "value", …]` with the value after a secret name replaced.
@@ -285,14 +285,17 @@ fn write_raw_headers<'s>(
 ) {
     buf.push(b'[');
     let mut first = true;
-    while let (Some(name), Some(value)) = (strings.next(), strings.next()) {
+    while let Some(name) = strings.next() {
         if !first {
             buf.push(b',');
         }
         first = false;
         write_scrubbed(buf, name, redactor);
-        buf.push(b',');
-        write_str(buf, &redactor.raw_header_value(name, value));
+        // An odd length leaves a last name without a value: it is scrubbed like any string.
+        if let Some(value) = strings.next() {
+            buf.push(b',');
+            write_str(buf, &redactor.raw_header_value(name, value));
+        }
     }
     buf.push(b']');
 }
@@ -328,6 +331,7 @@ pub(crate) fn write_json(buf: &mut Vec<u8>, json: &Json, redactor: &Redactor) {
         Json::Bool(b) => buf.extend_from_slice(if *b { b"true" } else { b"false" }),
         Json::Number(n) => write_number(buf, n),
         Json::String(s) => write_scrubbed(buf, s, redactor),
+        Json::Array(items) if is_entry_list(items) => write_entries(buf, items, redactor),
         Json::Array(items) => {
             buf.push(b'[');
             for (i, item) in items.iter().enumerate() {
@@ -340,6 +344,30 @@ pub(crate) fn write_json(buf: &mut Vec<u8>, json: &Json, redactor: &Redactor) {
         }
         Json::Object(map) => write_json_object(buf, map, redactor),
     }
+}
+
+/// `[[name, value], …]` with the value of a secret name replaced (see `redact/structure.rs`).
+fn write_entries(buf: &mut Vec<u8>, items: &[Json], redactor: &Redactor) {
+    buf.push(b'[');
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            buf.push(b',');
+        }
+        let (Json::Array(pair), Some(name)) = (item, item.get(0).and_then(Json::as_str)) else {
+            write_json(buf, item, redactor);
+            continue;
+        };
+        buf.push(b'[');
+        write_scrubbed(buf, name, redactor);
+        buf.push(b',');
+        if redactor.removes_entry_value(name, &pair[1]) {
+            write_str(buf, REDACTED);
+        } else {
+            write_json(buf, &pair[1], redactor);
+        }
+        buf.push(b']');
+    }
+    buf.push(b']');
 }
 
 fn write_json_object(buf: &mut Vec<u8>, map: &Map<String, Json>, redactor: &Redactor) {

@@ -297,14 +297,74 @@ pub(crate) fn key_words(key: &str) -> Vec<String> {
         .collect()
 }
 
-/// Format characters dropped, then NFKC (ASCII keys are returned as they are).
+/// Terminal escape sequences become separators, format characters are dropped, then NFKC, then
+/// the look-alikes of the listed keys' letters are folded (ASCII keys without escapes are
+/// returned as they are).
 fn normalise(key: &str) -> Cow<'_, str> {
+    let key = if super::ansi::has_raw(key) {
+        Cow::Owned(super::ansi::strip(key))
+    } else {
+        Cow::Borrowed(key)
+    };
     if key.is_ascii() {
-        return Cow::Borrowed(key);
+        return key;
     }
     let visible: String = key.chars().filter(|c| !is_format_char(*c)).collect();
-    let nfkc: String = visible.nfkc().filter(|c| !is_format_char(*c)).collect();
+    let nfkc: String = visible
+        .nfkc()
+        .filter(|c| !is_format_char(*c))
+        .map(fold_confusable)
+        .collect();
     Cow::Owned(nfkc)
+}
+
+/// Letters that look like the Latin letters of the listed keys (Cyrillic, Greek, small capitals:
+/// `pаssword` with a Cyrillic `а`, `ᴘᴀssword`), folded to those letters. Only characters that
+/// look alike in the usual fonts are folded, so a word in another script still reads as itself
+/// unless every letter of it is a look-alike.
+fn fold_confusable(c: char) -> char {
+    match c {
+        'а' | 'ɑ' | 'α' | 'ᴀ' => 'a',
+        'А' | 'Α' => 'A',
+        'в' | 'ʙ' => 'b',
+        'В' | 'Β' => 'B',
+        'с' | 'ϲ' | 'ᴄ' => 'c',
+        'С' | 'Ϲ' => 'C',
+        'ԁ' | 'ᴅ' => 'd',
+        'е' | 'ε' | 'ᴇ' => 'e',
+        'Е' | 'Ε' => 'E',
+        'һ' | 'ʜ' => 'h',
+        'Н' | 'Η' => 'H',
+        'і' | 'ι' | 'ɪ' => 'i',
+        'І' | 'Ι' => 'I',
+        'ј' | 'ᴊ' => 'j',
+        'Ј' => 'J',
+        'κ' | 'ᴋ' => 'k',
+        'К' | 'Κ' => 'K',
+        'ʟ' => 'l',
+        'М' | 'Μ' | 'ᴍ' => 'M',
+        'ո' | 'ɴ' => 'n',
+        'Ν' => 'N',
+        'о' | 'ο' | 'ᴏ' => 'o',
+        'О' | 'Ο' => 'O',
+        'р' | 'ρ' | 'ᴘ' => 'p',
+        'Р' | 'Ρ' => 'P',
+        'ԛ' => 'q',
+        'ʀ' => 'r',
+        'ѕ' | 'ꜱ' => 's',
+        'Ѕ' => 'S',
+        'т' | 'τ' | 'ᴛ' => 't',
+        'Т' | 'Τ' => 'T',
+        'υ' | 'ᴜ' => 'u',
+        'ѵ' | 'ν' | 'ᴠ' => 'v',
+        'ԝ' | 'ᴡ' => 'w',
+        'х' | 'χ' => 'x',
+        'Х' | 'Χ' => 'X',
+        'у' | 'ʏ' => 'y',
+        'ᴢ' => 'z',
+        'Ζ' => 'Z',
+        c => c,
+    }
 }
 
 fn fold(word: &str) -> String {
@@ -453,6 +513,10 @@ mod tests {
         assert_eq!(words("db\u{00A0}password"), ["db", "password"]);
         assert_eq!(words("ＰＡＳＳＷＯＲＤ"), ["password"]);
         assert_eq!(words("STRASSE"), words("straße"));
+        assert_eq!(words("ᴘᴀssword"), ["password"]);
+        assert_eq!(words("p\u{0430}ssword"), ["password"]);
+        assert_eq!(words("\x1b[1mapi_key\x1b[0m"), ["api", "key"]);
+        assert_eq!(words("Пароль"), words("ПАРОЛЬ"));
     }
 
     #[test]

@@ -4,7 +4,8 @@
 //! - **keys** (`keys.rs`): an object entry whose key names a secret is removed with its value, at
 //!   any depth, arrays included; booleans, `null`, counts under plural keys and a working
 //!   directory under `pwd` stay. Name/value pairs (`{"name":"Authorization","value":…}`), Node's
-//!   `rawHeaders` and keys that hold a secret shape themselves are handled in `structure.rs`;
+//!   `rawHeaders`, entry lists (`[["password","…"]]`) and keys that hold a secret shape
+//!   themselves are handled in `structure.rs`;
 //! - **shapes** (`scan.rs` and the matchers beside it): inside every string, the parts that look
 //!   like a secret (provider tokens, JWTs, private key blocks, `Authorization` and cookie
 //!   headers, passwords in URLs, `key=value` text in its many notations) become `[REDACTED]`.
@@ -13,9 +14,11 @@
 //! [`Redactor::key_verdict`], which is cached per thread, so the per-record cost of the key rule
 //! is a look-up.
 
+mod ansi;
 mod blocks;
 mod cache;
 mod keys;
+mod markup;
 mod notation;
 mod providers;
 mod scan;
@@ -34,7 +37,9 @@ use keys::{KeyPattern, KeyRule};
 pub use keys::{KeyVerdict, ValueKind};
 pub use providers::provider_prefixes;
 pub use scan::REDACTED;
-pub(crate) use structure::{is_name_field, is_raw_header_list, is_raw_headers, is_value_field};
+pub(crate) use structure::{
+    is_entry_list, is_name_field, is_raw_header_list, is_raw_headers, is_value_field,
+};
 
 /// Keys that are always redacted. The first four come from the original requirement; the rest
 /// are the names secrets most often travel under in configuration, HTTP clients and CLIs.

@@ -1,13 +1,19 @@
 //! Key/value text: `key=value` and its relatives, where the key matches the key rule.
 //!
-//! Separators: `=`, `:`, `:=`, `=>`, `?=`, `+=`, `<-`, and percent-encoded `%3D`/`%3A`, with any
-//! spaces or tabs around them. The key before a separator is bare (`password`, `user[password]`,
-//! `--db.password`), quoted (`"key"`, `'key'`, JSON-escaped `\"key\"`), and may hold escapes
-//! (`pass\u0077ord`, `%0Apassword`), which are decoded before the rule judges it.
+//! Separators: `=` (also `==`, `===`), `:`, `:=`, `=>`, `?=`, `+=`, `<-`, and the spellings of `=`
+//! and `:` as escapes or entities (`%3D`, `%3a`, `\u003d`, `\x3a`, `&#61;`, `&#x3D;`, `&colon;`) or
+//! as compatibility characters NFKC maps to them (`＝`, `：`, `﹦`, `⁼`…), with any spaces or tabs
+//! around them. The key before a separator is bare (`password`, `user[password]`,
+//! `user%5Bpassword%5D`, `--db.password`), quoted (`"key"`, `'key'`, JSON-escaped `\"key\"`, or an
+//! encoded quote: `%22key%22`, `&quot;key&quot;`, `\u0022key\u0022`), and may hold escapes
+//! (`pass\u0077ord`, `%0Apassword`), which are decoded before the rule judges it. Terminal colour
+//! codes around the key or the separator are skipped (`\x1b[33mapi_key\x1b[0m=`, `jq -C` output).
 //!
-//! The value after it is
-//! - quoted (`"v"`, `'v'`, `b'v'`, `\"v\"`): to its closing quote;
-//! - a bracket (`[…]`, `{…}`): to the matching close;
+//! The value after it (spaces, `%20` and colour codes skipped; line breaks too when a quoted or
+//! bracketed value follows them, as in pretty-printed JSON) is
+//! - quoted (`"v"`, `'v'`, `b'v'`, `\"v\"`, `%22v%22`, `&quot;v&quot;`, `\u0022v\u0022`): to its
+//!   closing quote;
+//! - a bracket (`[…]`, `{…}`): to the matching close; angle brackets (`<v>`): to the `>`;
 //! - a private key block: the whole block;
 //! - for `Authorization`-like keys: to the end of the header (line end or closing quote), so
 //!   every scheme and its credentials go; for `Cookie`/`Set-Cookie`: every cookie's value;
@@ -20,9 +26,9 @@
 use std::borrow::Cow;
 use std::ops::Range;
 
-use super::blocks;
 use super::keys::KeyVerdict;
 use super::scan::{Find, MAX_KEY_BYTES, REDACTED, Scan, is_inert_value, work};
+use super::{ansi, blocks, markup};
 
 /// Keys that name a secret in text only (connection strings and signed URLs), compared
 /// ignoring ASCII case.
@@ -68,7 +74,28 @@ const COOKIE_ATTRIBUTES: [&str; 10] = [
 /// A count group (`{input: 1200, output: 80}`) is only recognised up to this length.
 const MAX_COUNT_GROUP: usize = 256;
 
-/// A separator (`=`, `:`, `%3D`, `%3A` and their compounds) at `i`.
+/// Quotes spelled as escapes or entities: a value opening with one runs to the same spelling.
+const ENCODED_QUOTES: [&[u8]; 12] = [
+    b"%22", b"%27", b"&quot;", b"&#34;", b"&#x22;", b"&apos;", b"&#39;", b"&#x27;", b"\\u0022",
+    b"\\u0027", b"\\x22", b"\\x27",
+];
+
+/// Compatibility characters whose NFKC form is `=` or `:` (UTF-8): fullwidth, small, superscript,
+/// subscript and vertical forms. Their first two bytes are stops of the walk (`scan.rs`).
+pub(crate) const WIDE_SEPARATORS: [&[u8]; 7] = [
+    "\u{FF1D}".as_bytes(),
+    "\u{FF1A}".as_bytes(),
+    "\u{FE66}".as_bytes(),
+    "\u{FE55}".as_bytes(),
+    "\u{FE13}".as_bytes(),
+    "\u{207C}".as_bytes(),
+    "\u{208C}".as_bytes(),
+];
+
+/// An ARN is looked for this far before a key that follows a `:` (`…:secret:name`).
+const MAX_ARN_PREFIX: usize = 100;
+
+/// A separator (`=`, `:`, their compounds and their spellings) at `i`.
 pub(crate) fn at_separator(scan: &mut Scan<'_, '_>, i: usize) -> Option<usize> {
     let (key_end, value_start, encoded) = separator(scan.bytes, i)?;
     key_value(scan, key_end, value_start, encoded)
@@ -82,14 +109,23 @@ pub(crate) fn at_arrow(scan: &mut Scan<'_, '_>, i: usize) -> Option<usize> {
     key_value(scan, i - 1, i + 1, false)
 }
 
-/// Where the key ends and the value starts for the separator at `i`; `None` for comparisons
-/// (`==`, `!=`, `<=`), paths (`::`) and URLs (`://`).
+/// Where the key ends and the value starts for the separator at `i`, and whether it was
+/// percent-encoded; `None` for comparisons (`!=`, `<=`), rules (`====`), paths (`::`) and URLs
+/// (`://`). `==` and `===` separate too: a secret compared in a logged expression is still shown.
 fn separator(bytes: &[u8], i: usize) -> Option<(usize, usize, bool)> {
     let prev = i.checked_sub(1).map(|p| bytes[p]);
     let next = bytes.get(i + 1).copied();
     match bytes[i] {
         b'=' => {
-            if next == Some(b'=') || matches!(prev, Some(b'=' | b'!' | b'<' | b'>' | b':')) {
+            if matches!(prev, Some(b'=' | b'!' | b'<' | b'>' | b':')) {
+                return None;
+            }
+            let run = bytes[i..]
+                .iter()
+                .take(4)
+                .take_while(|b| **b == b'=')
+                .count();
+            if run > 3 {
                 return None;
             }
             let key_end = if matches!(prev, Some(b'?' | b'+')) {
@@ -97,7 +133,12 @@ fn separator(bytes: &[u8], i: usize) -> Option<(usize, usize, bool)> {
             } else {
                 i
             };
-            let value_start = if next == Some(b'>') { i + 2 } else { i + 1 };
+            let after = i + run;
+            let value_start = if bytes.get(after) == Some(&b'>') {
+                after + 1
+            } else {
+                after
+            };
             Some((key_end, value_start, false))
         }
         b':' => {
@@ -107,12 +148,56 @@ fn separator(bytes: &[u8], i: usize) -> Option<(usize, usize, bool)> {
             let value_start = if next == Some(b'=') { i + 2 } else { i + 1 };
             Some((i, value_start, false))
         }
-        _ => {
+        b'%' => {
             let code = bytes.get(i..i + 3)?;
             let known = code.eq_ignore_ascii_case(b"%3d") || code.eq_ignore_ascii_case(b"%3a");
             known.then_some((i, i + 3, true))
         }
+        _ => spelled_separator(bytes, i).map(|len| (i, i + len, false)),
     }
+}
+
+/// The length of `=` or `:` spelled as an escape (`\u003d`, `\x3a`), an HTML entity (`&#61;`,
+/// `&#x3A;`, `&equals;`, `&colon;`) or a compatibility character (`＝`) at `i`.
+fn spelled_separator(bytes: &[u8], i: usize) -> Option<usize> {
+    let rest = &bytes[i..bytes.len().min(i + 10)];
+    let starts = |s: &[u8]| rest.len() >= s.len() && rest[..s.len()].eq_ignore_ascii_case(s);
+    match bytes[i] {
+        b'\\' => [&b"\\u003d"[..], b"\\u003a", b"\\x3d", b"\\x3a"]
+            .into_iter()
+            .find(|s| starts(s))
+            .map(<[u8]>::len),
+        b'&' => {
+            if starts(b"&equals;") || starts(b"&colon;") {
+                return Some(if rest[1] == b'e' || rest[1] == b'E' {
+                    8
+                } else {
+                    7
+                });
+            }
+            let (code, len) = numeric_entity(rest)?;
+            matches!(code, 0x3d | 0x3a).then_some(len)
+        }
+        _ => WIDE_SEPARATORS
+            .iter()
+            .find(|s| rest.starts_with(s))
+            .map(|s| s.len()),
+    }
+}
+
+/// `&#61;` or `&#x3D;` at the start of `rest`: the code point and the entity's length.
+fn numeric_entity(rest: &[u8]) -> Option<(u32, usize)> {
+    let body = rest.strip_prefix(b"&#")?;
+    let (radix, digits) = match body.first()? {
+        b'x' | b'X' => (16, &body[1..]),
+        _ => (10, body),
+    };
+    let n = digits.iter().take_while(|b| b.is_ascii_hexdigit()).count();
+    if n == 0 || digits.get(n) != Some(&b';') {
+        return None;
+    }
+    let code = u32::from_str_radix(std::str::from_utf8(&digits[..n]).ok()?, radix).ok()?;
+    Some((code, rest.len() - digits.len() + n + 1))
 }
 
 fn key_value(
@@ -121,24 +206,152 @@ fn key_value(
     value_start: usize,
     encoded: bool,
 ) -> Option<usize> {
-    let key = key_before(scan.text, key_end)?;
+    let escapes = scan.may_hold_escapes();
+    let (key_start, key) = key_before(scan.text, key_end, escapes)?;
     let mut verdict = scan.verdict(&key);
     if !verdict.is_secret() && TEXT_KEYS.iter().any(|k| key.eq_ignore_ascii_case(k)) {
         verdict = KeyVerdict::EMPTY.with_shape(true);
     }
     if !verdict.is_secret() {
+        return markup::form_field(scan, &key, key_start, value_start);
+    }
+    if in_arn(scan.bytes, key_start) || is_tally(scan.bytes, &key, key_start, value_start) {
         return None;
     }
     value(scan, value_start, verdict, encoded)
 }
 
-/// The key ending at `end` (before optional spaces), decoded; `None` when there is none.
-pub(crate) fn key_before(text: &str, end: usize) -> Option<Cow<'_, str>> {
-    let bytes = text.as_bytes();
-    let mut e = end;
-    while e > 0 && end - e < 16 && matches!(bytes[e - 1], b' ' | b'\t') {
-        e -= 1;
+/// True when the key at `key_start` is a part of an ARN (`arn:aws:secretsmanager:…:secret:x`):
+/// an ARN names a resource, it does not hold a secret.
+fn in_arn(bytes: &[u8], key_start: usize) -> bool {
+    if key_start == 0 || bytes[key_start - 1] != b':' {
+        return false;
     }
+    let floor = key_start.saturating_sub(MAX_ARN_PREFIX);
+    let mut s = key_start;
+    while s > floor && !bytes[s - 1].is_ascii_whitespace() && !b"\"'=,;(".contains(&bytes[s - 1]) {
+        s -= 1;
+    }
+    work(key_start - s + 1);
+    is_arn(&bytes[s..])
+}
+
+/// `arn:aws:…`, `arn:aws-cn:…`, `arn:aws-us-gov:…`.
+fn is_arn(value: &[u8]) -> bool {
+    value.len() > 8 && value[..8].eq_ignore_ascii_case(b"arn:aws:")
+        || value.len() > 11 && value[..11].eq_ignore_ascii_case(b"arn:aws-cn:")
+        || value.len() > 15 && value[..15].eq_ignore_ascii_case(b"arn:aws-us-gov:")
+}
+
+/// A test tally: the key `pass` holding a small number with a `fail` count beside it (`Pass: 3
+/// Fail: 0`, `FAIL=1 PASS=12`). Anywhere else a number under `pass` is a PIN and goes.
+fn is_tally(bytes: &[u8], key: &str, key_start: usize, value_start: usize) -> bool {
+    if !key.trim().eq_ignore_ascii_case("pass") {
+        return false;
+    }
+    let p = value_start
+        + bytes[value_start..]
+            .iter()
+            .take_while(|b| **b == b' ')
+            .count();
+    let digits = bytes[p..]
+        .iter()
+        .take(7)
+        .take_while(|b| b.is_ascii_digit())
+        .count();
+    let end = p + digits;
+    if !(1..=6).contains(&digits) || bytes.get(end).is_some_and(u8::is_ascii_alphanumeric) {
+        return false;
+    }
+    let gap = |w: &[u8]| {
+        w.iter()
+            .take(8)
+            .take_while(|b| b" ,;|/\t".contains(b))
+            .count()
+    };
+    if is_fail_count(bytes, end + gap(&bytes[end..])) {
+        return true;
+    }
+    // Before the key: `Fail: 0 Pass: 3`, the fail count ending right before it.
+    let floor = key_start.saturating_sub(24);
+    work(key_start - floor + 1);
+    (floor..key_start).any(|j| {
+        is_fail_count(bytes, j) && {
+            let digits = j + bytes[j..key_start]
+                .iter()
+                .rposition(u8::is_ascii_digit)
+                .map_or(0, |d| d + 1);
+            bytes[digits..key_start]
+                .iter()
+                .all(|b| b" ,;|/\t".contains(b))
+        }
+    })
+}
+
+/// `fail`, `failed`, `failures` (a word) at `j`, then `:` or `=` and a number.
+fn is_fail_count(w: &[u8], j: usize) -> bool {
+    if !w
+        .get(j..j + 4)
+        .is_some_and(|f| f.eq_ignore_ascii_case(b"fail"))
+        || j > 0 && w[j - 1].is_ascii_alphanumeric()
+    {
+        return false;
+    }
+    let mut k = j
+        + 4
+        + w[j + 4..]
+            .iter()
+            .take(4)
+            .take_while(|b| b.is_ascii_alphabetic())
+            .count();
+    k += w[k..].iter().take_while(|b| **b == b' ').count();
+    if !matches!(w.get(k), Some(b':' | b'=')) {
+        return false;
+    }
+    k += 1;
+    k += w[k..].iter().take_while(|b| **b == b' ').count();
+    w.get(k).is_some_and(u8::is_ascii_digit)
+}
+
+/// Where a key that ends at `end` really ends: before spaces, `%20` and colour codes
+/// (`"password"\x1b[0m:`), and before an encoded closing quote (`%22`, `&quot;`, `\u0022`).
+fn key_end_before(bytes: &[u8], end: usize, escapes: bool) -> usize {
+    let mut e = end;
+    for _ in 0..8 {
+        let before = e;
+        while e > 0 && before - e < 16 && matches!(bytes[e - 1], b' ' | b'\t') {
+            e -= 1;
+        }
+        if bytes[..e].ends_with(b"%20") {
+            e -= 3;
+        }
+        if escapes {
+            e = ansi::skip_back(bytes, e);
+        }
+        if e == before {
+            break;
+        }
+    }
+    work(end - e + 1);
+    // Every encoded quote ends with `2`, `7` or `;` (`%22`, `\u0027`, `&quot;`).
+    if e == 0 || !matches!(bytes[e - 1], b'2' | b'7' | b';') {
+        return e;
+    }
+    match ENCODED_QUOTES
+        .iter()
+        .find(|q| bytes[..e].len() >= q.len() && bytes[e - q.len()..e].eq_ignore_ascii_case(q))
+    {
+        Some(q) => e - q.len(),
+        None => e,
+    }
+}
+
+/// The key ending at `end` (before optional spaces, colour codes and an encoded quote), decoded,
+/// with where it starts; `None` when there is none. Colour codes are only looked for when
+/// `escapes` says the text may hold one.
+pub(crate) fn key_before(text: &str, end: usize, escapes: bool) -> Option<(usize, Cow<'_, str>)> {
+    let bytes = text.as_bytes();
+    let e = key_end_before(bytes, end, escapes);
     let floor = e.saturating_sub(MAX_KEY_BYTES);
     let region = match bytes.get(e.checked_sub(1)?)? {
         q @ (b'"' | b'\'' | b'`') => {
@@ -170,7 +383,23 @@ pub(crate) fn key_before(text: &str, end: usize) -> Option<Cow<'_, str>> {
                     s = (s + 2).min(e);
                     break;
                 }
+                if is_c1_control(bytes, s) {
+                    // A C1 control (the 8-bit CSI of a colour code) is not part of a key.
+                    break;
+                }
                 s -= 1;
+            }
+            if s > 0 && bytes[s - 1] == 0x1b {
+                // `ESC [33m` or `ESC \` glued to the key: the sequence is cleaned off below.
+                s -= 1;
+            }
+            // A colour code whose parameters stopped the scan (`\x1b[0;32;1mapi_key`), or an
+            // escaped one (`\033[33mapi_key`): the key starts after it.
+            if let Some(after) = escapes
+                .then(|| ansi::last_end_within(bytes, s, e))
+                .flatten()
+            {
+                s = after;
             }
             s..e
         }
@@ -181,10 +410,21 @@ pub(crate) fn key_before(text: &str, end: usize) -> Option<Cow<'_, str>> {
         start += 1;
     }
     let raw = text.get(start..region.end).filter(|k| !k.is_empty())?;
-    Some(decode_escapes(raw))
+    let key = if ansi::has_raw(raw) {
+        Cow::Owned(decode_escapes(&ansi::strip(raw)).into_owned())
+    } else {
+        decode_escapes(raw)
+    };
+    Some((start, key))
 }
 
-/// True when `rest` starts with two hexadecimal digits encoding ASCII punctuation or space.
+/// True when `bytes[s - 1]` ends a C1 control character (U+0080–U+009F).
+fn is_c1_control(bytes: &[u8], s: usize) -> bool {
+    s >= 2 && bytes[s - 2] == 0xc2 && (0x80..=0x9f).contains(&bytes[s - 1])
+}
+
+/// True when `rest` starts with two hexadecimal digits encoding ASCII punctuation or space that
+/// cannot be part of a key (`%5B`/`%5D`, the brackets of `user%5Bpassword%5D`, can).
 fn encodes_punctuation(rest: &[u8]) -> bool {
     let hex = |b: u8| char::from(b).to_digit(16);
     match (
@@ -193,7 +433,7 @@ fn encodes_punctuation(rest: &[u8]) -> bool {
     ) {
         (Some(h), Some(l)) => {
             let c = (h * 16 + l) as u8;
-            c < 0x80 && !c.is_ascii_alphanumeric()
+            c < 0x80 && !c.is_ascii_alphanumeric() && !matches!(c, b'[' | b']')
         }
         _ => false,
     }
@@ -205,7 +445,9 @@ fn is_key_byte(b: u8) -> bool {
         || b >= 0x80
 }
 
-/// `\u0077` → `w`, `%77` → `w`; `\n`, `\t` and the other escapes become a space (a separator).
+/// `\u0077` → `w`, `%77` → `w`; `\n`, `\t`, `\r`, `\0`, `\"`, `\'`, `\\` and `\/` become a space (a
+/// separator). A backslash before any other letter is a separator itself and the letter stays
+/// (`\Cookie` after an OSC hyperlink's `ESC \`, `C:\api_key`).
 fn decode_escapes(raw: &str) -> Cow<'_, str> {
     if !raw.contains(['\\', '%']) {
         return Cow::Borrowed(raw);
@@ -223,7 +465,13 @@ fn decode_escapes(raw: &str) -> Cow<'_, str> {
         let (decoded, used) = match b[i] {
             b'\\' if matches!(b.get(i + 1), Some(b'u' | b'U')) => (hex(i + 2..i + 6), 6),
             b'\\' if b.get(i + 1) == Some(&b'x') => (hex(i + 2..i + 4), 4),
-            b'\\' if b.get(i + 1).is_some_and(u8::is_ascii) => (Some(u32::from(b' ')), 2),
+            b'\\' if b.get(i + 1).is_some_and(u8::is_ascii) => {
+                let escape = matches!(
+                    b[i + 1],
+                    b'n' | b't' | b'r' | b'0' | b'"' | b'\'' | b'\\' | b'/'
+                );
+                (Some(u32::from(b' ')), if escape { 2 } else { 1 })
+            }
             b'%' => (hex(i + 1..i + 3), 3),
             _ => (None, 0),
         };
@@ -252,20 +500,106 @@ fn value(
     encoded: bool,
 ) -> Option<usize> {
     let bytes = scan.bytes;
-    let mut p = from;
-    while bytes.get(p).is_some_and(|b| matches!(b, b' ' | b'\t')) {
-        p += 1;
-    }
+    let mut p = value_start(bytes, from);
     p += string_prefix(&bytes[p.min(bytes.len())..]);
+    if let Some(quote) = encoded_quote_at(bytes, p) {
+        return encoded_quoted_value(scan, p, quote, verdict);
+    }
     match *bytes.get(p)? {
         b'\\' | b'"' | b'\'' | b'`' => quoted_value(scan, p, verdict),
         b'[' | b'{' => bracket_value(scan, p, verdict),
+        b'<' => angle_value(scan, p, verdict),
         b'-' if blocks::private_key_block(bytes, p).is_some() => {
             let block = blocks::private_key_block(bytes, p)?;
             Some(scan.redact(block))
         }
         _ => bare_value(scan, p, verdict, encoded),
     }
+}
+
+/// Where the value after a separator starts: after spaces, tabs, `%20` and colour codes; and
+/// after line breaks (real or escaped) when a quoted or bracketed value follows them, as in
+/// pretty-printed JSON (`"password":\n  "v"`). A bare word on the next line is not a value.
+fn value_start(bytes: &[u8], from: usize) -> usize {
+    let mut p = from;
+    for _ in 0..8 {
+        let before = p;
+        while bytes.get(p).is_some_and(|b| matches!(b, b' ' | b'\t')) {
+            p += 1;
+        }
+        if bytes.get(p..p + 3) == Some(b"%20") {
+            p += 3;
+        }
+        p = ansi::skip(bytes, p);
+        if p == before {
+            break;
+        }
+    }
+    let mut q = p;
+    loop {
+        match bytes.get(q) {
+            Some(b' ' | b'\t' | b'\n' | b'\r') => q += 1,
+            Some(b'\\') if matches!(bytes.get(q + 1), Some(b'n' | b'r' | b't')) => q += 2,
+            _ => break,
+        }
+    }
+    work(q - from + 1);
+    let quoted = match bytes.get(q) {
+        Some(b'"' | b'\'' | b'[' | b'{') => true,
+        Some(b'\\') => bytes.get(q + 1) == Some(&b'"'),
+        _ => false,
+    };
+    if quoted { q } else { p }
+}
+
+/// The encoded quote (`%22`, `&quot;`, `\u0022`…) starting at `p`, if one does.
+fn encoded_quote_at(bytes: &[u8], p: usize) -> Option<&'static [u8]> {
+    if !matches!(bytes.get(p), Some(b'%' | b'&' | b'\\')) {
+        return None;
+    }
+    ENCODED_QUOTES.iter().copied().find(|q| {
+        bytes
+            .get(p..p + q.len())
+            .is_some_and(|b| b.eq_ignore_ascii_case(q))
+    })
+}
+
+/// A value opening with an encoded quote: to the next same quote (the end of the text when none).
+fn encoded_quoted_value(
+    scan: &mut Scan<'_, '_>,
+    p: usize,
+    quote: &[u8],
+    verdict: KeyVerdict,
+) -> Option<usize> {
+    let bytes = scan.bytes;
+    let start = p + quote.len();
+    let close = bytes[start..]
+        .windows(quote.len())
+        .position(|w| w.eq_ignore_ascii_case(quote))
+        .map_or(bytes.len(), |at| start + at);
+    work(close - start + 1);
+    let content = start..close;
+    if keeps(scan, verdict, &bytes[content.clone()]) {
+        return None;
+    }
+    let resume = (close + quote.len()).min(bytes.len());
+    if verdict.is_cookie() {
+        return Some(cookie_values(scan, content).max(resume));
+    }
+    Some(scan.redact(content).max(resume))
+}
+
+/// `<v>` (`password=<hunter2>`): to the `>`. `<nil>` and other inert contents stay.
+fn angle_value(scan: &mut Scan<'_, '_>, p: usize, verdict: KeyVerdict) -> Option<usize> {
+    let close = scan.next_of(Find::Gt, p + 1);
+    if close >= scan.bytes.len() {
+        return None;
+    }
+    let content = p + 1..close;
+    if keeps(scan, verdict, &scan.bytes[content.clone()]) {
+        return None;
+    }
+    Some(scan.redact(content).max(close + 1))
 }
 
 /// Python's string prefixes (`b'…'`, `rb"…"`): their length when a quote follows.
@@ -413,25 +747,44 @@ fn bare_value(
     } else {
         bare_end(scan, p, encoded)
     };
-    if keeps(scan, verdict, &scan.bytes[p..end]) {
+    if keeps(scan, verdict, &scan.bytes[p..end]) || is_next_key(scan, p..end) {
         return None;
     }
     let end = with_scheme_credentials(scan, p, end, encoded);
     Some(scan.redact(p..end))
 }
 
-/// True when a secret key's value stays: inert, a count, a working directory.
+/// True when a bare value is the next secret key and its separator (`password: Authorization:
+/// Basic …`): the key before had no value, and redacting the next key would hide the context
+/// its own secret needs.
+fn is_next_key(scan: &Scan<'_, '_>, value: Range<usize>) -> bool {
+    let word = &scan.text.as_bytes()[value.clone()];
+    word.len() > 1
+        && word.ends_with(b":")
+        && scan
+            .text
+            .get(value.start..value.end - 1)
+            .is_some_and(|k| scan.verdict(k).is_secret())
+}
+
+/// True when a secret key's value stays: inert, a count, a working directory, an ARN (it names
+/// a secret, as in `SECRET=arn:aws:secretsmanager:…`, it does not hold one).
 fn keeps(scan: &Scan<'_, '_>, verdict: KeyVerdict, value: &[u8]) -> bool {
-    if is_inert_value(value) {
+    let _ = scan;
+    keeps_value(verdict, value)
+}
+
+/// [`keeps`] for the other notations (`markup.rs`).
+pub(crate) fn keeps_value(verdict: KeyVerdict, value: &[u8]) -> bool {
+    if is_inert_value(value) || is_arn(value) {
         return true;
     }
-    let _ = scan;
     verdict.keeps_bytes(value) || (verdict.is_plural() && is_number(value))
 }
 
 /// Where a bare value ends: white space, `;`, `&`, `,`, a quote, a closing bracket, `<`, `>`, an
 /// escape sequence, or (after an encoded separator) an encoded one of these.
-fn bare_end(scan: &mut Scan<'_, '_>, p: usize, encoded: bool) -> usize {
+pub(crate) fn bare_end(scan: &mut Scan<'_, '_>, p: usize, encoded: bool) -> usize {
     let bytes = scan.bytes;
     let mut j = scan.next_of(Find::ValueEnd, p);
     while j < bytes.len() {
@@ -574,9 +927,10 @@ fn is_cookie_name_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
 }
 
-/// Where a cookie value ends: the next pair, white space, a quote or an escape.
+/// Where a cookie value ends: the next pair, white space, a quote, an escape or a terminal escape
+/// sequence.
 fn is_cookie_value_end(b: u8) -> bool {
-    matches!(b, b';' | b',' | b'"' | b'\\') || b.is_ascii_whitespace()
+    matches!(b, b';' | b',' | b'"' | b'\\' | 0x1b) || b.is_ascii_whitespace()
 }
 
 fn is_cookie_attribute(name: &[u8]) -> bool {
@@ -591,7 +945,7 @@ mod tests {
 
     #[test]
     fn keys_are_found_bare_quoted_escaped_and_bracketed() {
-        let key = |text: &str| key_before(text, text.len()).map(|k| k.into_owned());
+        let key = |text: &str| key_before(text, text.len(), true).map(|(_, k)| k.into_owned());
         assert_eq!(key("x password").as_deref(), Some("password"));
         assert_eq!(key("{\"password\" ").as_deref(), Some("password"));
         assert_eq!(key("{\\\"password\\\"").as_deref(), Some("password"));
@@ -605,7 +959,12 @@ mod tests {
     #[test]
     fn a_backslash_before_a_wide_character_is_not_an_escape() {
         // Found by the fuzzer: `n\` then U+FFFD then `=` sliced inside the character.
-        assert_eq!(key_before("n\\\u{FFFD}", 5).as_deref(), Some("n\\\u{FFFD}"));
+        assert_eq!(
+            key_before("n\\\u{FFFD}", 5, true)
+                .map(|(_, k)| k.into_owned())
+                .as_deref(),
+            Some("n\\\u{FFFD}")
+        );
         assert_eq!(crate::Redactor::new().scrub("n\\\u{FFFD}="), "n\\\u{FFFD}=");
     }
 
@@ -615,7 +974,15 @@ mod tests {
         assert_eq!(separator(b"a=>b", 1), Some((1, 3, false)));
         assert_eq!(separator(b"a:=b", 1), Some((1, 3, false)));
         assert_eq!(separator(b"a?=b", 2), Some((1, 3, false)));
-        assert_eq!(separator(b"a==b", 1), None);
+        assert_eq!(separator(b"a==b", 1), Some((1, 3, false)));
+        assert_eq!(separator(b"a==b", 2), None);
+        assert_eq!(separator(b"a====b", 1), None);
+        assert_eq!(separator(b"a\\u003db", 1), Some((1, 7, false)));
+        assert_eq!(separator(b"a&#x3D;b", 1), Some((1, 7, false)));
+        assert_eq!(separator(b"a&#61;b", 1), Some((1, 6, false)));
+        assert_eq!(separator(b"a&colon;b", 1), Some((1, 8, false)));
+        assert_eq!(separator("a\u{FF1D}b".as_bytes(), 1), Some((1, 4, false)));
+        assert_eq!(separator(b"a&amp;b", 1), None);
         assert_eq!(separator(b"a::b", 1), None);
         assert_eq!(separator(b"a://b", 1), None);
         assert_eq!(separator(b"a%3Db", 1), Some((1, 4, true)));

@@ -3,8 +3,9 @@
 //! The table is our own, written from the providers that gitleaks' default rules (v8, 2025)
 //! recognise by a distinctive prefix, plus Google's `ya29.`/`GOCSPX-` and the Slack and Discord
 //! webhook paths. Each entry says where it may start:
-//! - [`Start::Anywhere`]: the prefix is distinctive enough (`ghp_`, `xoxb-`, `glpat-`, …) to be
-//!   found even glued to the text before it (`xghp_…`, `_ghp_…`, `\nghp_…`);
+//! - [`Start::Anywhere`]: the prefix is distinctive enough (`ghp_`, `xoxb-`, `glpat-`,
+//!   `sk-proj-`, `sk-ant-`, …) to be found even glued to the text before it (`xghp_…`, `_ghp_…`,
+//!   `\nghp_…`, `abcsk-proj-…`);
 //! - [`Start::Boundary`]: a short or word-like prefix (`sk-`, `AKIA`, `SG.`, `SK`) must start after
 //!   a byte that is not a letter or digit, after an escape sequence (`\n`, `%0A`, `\u0022`), or at
 //!   a hump before a capital (`xAKIA…`); its body must then also end at a word's end.
@@ -90,19 +91,19 @@ use Start::{Anywhere, Boundary};
 /// Provider tokens (SPEC §1). Documented in `docs/logging.md`; a test keeps the two in step.
 pub(crate) const SHAPES: &[Shape] = &[
     checked(
-        t("OpenAI", "sk-proj-", Boundary, Dashed, 20, ANY),
+        t("OpenAI", "sk-proj-", Anywhere, Dashed, 20, ANY),
         Check::Random,
     ),
     checked(
-        t("OpenAI", "sk-svcacct-", Boundary, Dashed, 20, ANY),
+        t("OpenAI", "sk-svcacct-", Anywhere, Dashed, 20, ANY),
         Check::Random,
     ),
     checked(
-        t("OpenAI", "sk-admin-", Boundary, Dashed, 20, ANY),
+        t("OpenAI", "sk-admin-", Anywhere, Dashed, 20, ANY),
         Check::Random,
     ),
     checked(
-        t("Anthropic", "sk-ant-", Boundary, Dashed, 20, ANY),
+        t("Anthropic", "sk-ant-", Anywhere, Dashed, 20, ANY),
         Check::Random,
     ),
     checked(t("OpenAI", "sk-", Boundary, Dashed, 20, ANY), Check::Random),
@@ -268,6 +269,12 @@ static PAIRS: [u64; 1024] = {
     set(&mut table, b'B', b'E');
     set(&mut table, b'b', b'e');
     set(&mut table, b'b', b'E');
+    let wide = super::notation::WIDE_SEPARATORS;
+    let mut w = 0;
+    while w < wide.len() {
+        set(&mut table, wide[w][0], wide[w][1]);
+        w += 1;
+    }
     table
 };
 
@@ -392,7 +399,9 @@ pub(crate) fn jwt(scan: &mut Scan<'_, '_>, i: usize) -> Option<usize> {
 }
 
 /// `Bearer <token>` anywhere in text: the token goes, the scheme stays. The token must look like
-/// one (16 characters, or 8 with a digit or symbol) so that "the bearer of bad news" stays.
+/// one (16 characters, or 8 with a digit or symbol) so that "the bearer of bad news" stays, and
+/// like RFC 6750's `b64token`, whose `=` only pads its end: `token_type=bearer tokens_used=1500`
+/// is a scheme named as a value followed by another pair, not a credential.
 fn bearer(scan: &mut Scan<'_, '_>, i: usize) -> Option<usize> {
     let bytes = scan.bytes;
     let word = bytes.get(i..i + 6)?;
@@ -411,7 +420,11 @@ fn bearer(scan: &mut Scan<'_, '_>, i: usize) -> Option<usize> {
     let len = end - start;
     let looks_like_token =
         len >= 16 || (len >= 8 && token.iter().any(|b| !b.is_ascii_alphabetic()));
-    if !looks_like_token {
+    let padded_inside = token
+        .iter()
+        .position(|b| *b == b'=')
+        .is_some_and(|at| token[at..].iter().any(|b| *b != b'='));
+    if !looks_like_token || padded_inside {
         return None;
     }
     Some(scan.redact(start..end))

@@ -16,7 +16,7 @@ use std::borrow::Cow;
 use std::ops::Range;
 
 use super::keys::{KeyRule, KeyVerdict};
-use super::{blocks, cache, notation, providers, url};
+use super::{ansi, blocks, cache, markup, notation, providers, url};
 
 /// What replaces a secret.
 pub const REDACTED: &str = "[REDACTED]";
@@ -95,15 +95,19 @@ pub(crate) enum Find {
     /// `/`, `?` or `#`: the end of a URL's authority.
     PathStart,
     /// Where an unquoted value ends: white space, `;`, `&`, `,`, quotes, closing brackets, `<`,
-    /// `>`, `\` and `%`.
+    /// `>`, `\`, `%` and ESC (a colour code after a value).
     ValueEnd,
     /// `\n` or `\r`, or a `\` that may start a literal `\n`.
     LineEnd,
     /// `[`, which may start a `[REDACTED]` left by an earlier pass.
     OpenBracket,
+    /// `>`: the end of an angle-bracketed value or a tag.
+    Gt,
+    /// `<`: the end of an element's content.
+    Lt,
 }
 
-const FINDS: usize = 6;
+const FINDS: usize = 8;
 
 static FIND_TABLE: [[bool; 256]; FINDS] = {
     let mut t = [[false; 256]; FINDS];
@@ -128,9 +132,12 @@ static FIND_TABLE: [[bool; 256]; FINDS] = {
                     | b'>'
                     | b'\\'
                     | b'%'
+                    | 0x1b
             );
         t[Find::LineEnd as usize][b] = matches!(c, b'\n' | b'\r' | b'\\');
         t[Find::OpenBracket as usize][b] = c == b'[';
+        t[Find::Gt as usize][b] = c == b'>';
+        t[Find::Lt as usize][b] = c == b'<';
         b += 1;
     }
     t
@@ -138,10 +145,11 @@ static FIND_TABLE: [[bool; 256]; FINDS] = {
 
 /// What the walk does at a byte: nothing, stop (punctuation that starts or separates a shape),
 /// or stop if the next byte makes a prefix's first two (a letter or digit, see
-/// `providers::is_start_pair`).
+/// `providers::is_start_pair`; or the first two bytes of a wide `=`/`:`, see
+/// `notation::WIDE_SEPARATORS`).
 static INTEREST: [u8; 256] = {
     let mut t = [NOTHING; 256];
-    let punct = b"-.=:/\\%";
+    let punct = b"-.=:/\\%<&";
     let mut i = 0;
     while i < punct.len() {
         t[punct[i] as usize] = STOP;
@@ -152,6 +160,12 @@ static INTEREST: [u8; 256] = {
     while j < firsts.len() {
         t[firsts[j] as usize] = PAIR;
         j += 1;
+    }
+    let wide = notation::WIDE_SEPARATORS;
+    let mut k = 0;
+    while k < wide.len() {
+        t[wide[k][0] as usize] = PAIR;
+        k += 1;
     }
     t
 };
@@ -215,6 +229,10 @@ pub(crate) struct Scan<'a, 'r> {
     finds: [Memo; FINDS],
     /// The end of the last non-space run and where its last `@` is (for URLs).
     pub(crate) last_at: Option<(usize, Option<usize>)>,
+    /// Whether the text holds a byte that may introduce a terminal escape sequence (ESC, the
+    /// 8-bit CSI, `\`), found once, at the first key: text without one skips every look for a
+    /// colour code around keys.
+    escapes: Option<bool>,
 }
 
 /// A text that changed is scrubbed again, until nothing changes or this many passes ran.
@@ -263,6 +281,7 @@ impl<'a, 'r> Scan<'a, 'r> {
             runs: [Memo::default(); ALPHAS],
             finds: [Memo::default(); FINDS],
             last_at: None,
+            escapes: None,
         }
     }
 
@@ -283,10 +302,14 @@ impl<'a, 'r> Scan<'a, 'r> {
     fn at(&mut self, i: usize) -> Option<usize> {
         match self.bytes[i] {
             b'=' | b':' => notation::at_separator(self, i),
-            b'-' => blocks::at_dash(self, i).or_else(|| notation::at_arrow(self, i)),
+            b'-' => blocks::at_dash(self, i)
+                .or_else(|| notation::at_arrow(self, i))
+                .or_else(|| markup::at_user_flag(self, i)),
             b'.' => providers::jwt(self, i),
-            b'/' | b'\\' => url::at_slashes(self, i),
-            b'%' => url::at_slashes(self, i).or_else(|| notation::at_separator(self, i)),
+            b'/' => url::at_slashes(self, i),
+            b'\\' | b'%' => url::at_slashes(self, i).or_else(|| notation::at_separator(self, i)),
+            b'&' | 0xe2 | 0xef => notation::at_separator(self, i),
+            b'<' => markup::at_angle(self, i),
             _ => providers::at_letter(self, i),
         }
     }
@@ -303,7 +326,8 @@ impl<'a, 'r> Scan<'a, 'r> {
 
     /// Replaces `range` (widened to character boundaries, never reaching back into what was
     /// already replaced, and stretched over any private key block that starts inside it, so that
-    /// no block body is left behind its swallowed header) by [`REDACTED`]; returns where the
+    /// no block body is left behind its swallowed header, and over the value of a multipart field
+    /// whose secret name it swallows) by [`REDACTED`]; returns where the
     /// replaced part ends. A range that already reads `[REDACTED]` is left as it is, so scrubbing
     /// twice changes nothing.
     pub(crate) fn redact(&mut self, range: Range<usize>) -> usize {
@@ -311,6 +335,7 @@ impl<'a, 'r> Scan<'a, 'r> {
         let end = range.end.min(self.bytes.len());
         work(end.saturating_sub(start));
         let end = blocks::end_of_blocks_within(self.bytes, start..end).max(end);
+        let end = markup::end_of_form_field_within(self, start..end).map_or(end, |e| e.max(end));
         let end = ceil_boundary(self.text, end);
         if start >= end || self.text.get(start..end) == Some(REDACTED) {
             return end.max(range.end.min(self.bytes.len()));
@@ -322,6 +347,24 @@ impl<'a, 'r> Scan<'a, 'r> {
         out.push_str(REDACTED);
         self.copied = end;
         end
+    }
+
+    /// True when the text may hold a terminal escape sequence (see [`Scan::escapes`]).
+    pub(crate) fn may_hold_escapes(&mut self) -> bool {
+        let bytes = self.bytes;
+        *self.escapes.get_or_insert_with(|| {
+            work(bytes.len());
+            // Whole chunks without an early exit inside, so that the compiler vectorises them;
+            // a backslash counts only when it spells ESC (`\u001b`, `\x1b`, `\033`, `\e`).
+            let any = |f: fn(u8) -> bool| {
+                bytes
+                    .chunks(64)
+                    .any(|chunk| chunk.iter().fold(false, |seen, b| seen | f(*b)))
+            };
+            any(|b| matches!(b, 0x1b | 0x9b))
+                || any(|b| b == b'\\')
+                    && (0..bytes.len()).any(|i| bytes[i] == b'\\' && ansi::introduces(bytes, i))
+        })
     }
 
     /// True when the text in `range` (which the walk will not visit: a cookie's name, a URL's
@@ -417,9 +460,13 @@ pub(crate) fn after_escape(bytes: &[u8], i: usize) -> bool {
 }
 
 /// True when a shape may start at `i`: at the start, after a byte that is not a letter or digit,
-/// or right after an escape sequence.
+/// right after an escape sequence (`\n`, `%0A`), or after a terminal escape sequence whose final
+/// byte is a letter (`\x1b[33m`, see `ansi.rs`).
 pub(crate) fn starts_here(bytes: &[u8], i: usize) -> bool {
-    i == 0 || !bytes[i - 1].is_ascii_alphanumeric() || after_escape(bytes, i)
+    i == 0
+        || !bytes[i - 1].is_ascii_alphanumeric()
+        || after_escape(bytes, i)
+        || ansi::ends_at(bytes, i).is_some()
 }
 
 /// Like [`starts_here`], and also at a case or digit hump before a capital (`xAKIA…`, `1AKIA…`).

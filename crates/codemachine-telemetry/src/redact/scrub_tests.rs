@@ -182,6 +182,133 @@ const REDACTED_CASES: &[(&str, &str)] = &[
         "t SG.abcdefghijklmnopqrstuv.abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQ x",
         "t [REDACTED] x",
     ),
+    // Terminal escape sequences before a shape (review finding H4).
+    (
+        "deploy \x1b[33mapi_key=QkT5rW8zN3pL6vX2yH9c\x1b[0m done",
+        "deploy \x1b[33mapi_key=[REDACTED]\x1b[0m done",
+    ),
+    (
+        "\x1b]8;;http://x\x1b\\Cookie: a=b\x1b]8;;\x1b\\",
+        "\x1b]8;;http://x\x1b\\Cookie: a=[REDACTED]\x1b]8;;\x1b\\",
+    ),
+    (
+        "\x1b[0;34;1m\"password\"\x1b[0m\x1b[1;39m:\x1b[0m \x1b[0;32m\"hunter2\"\x1b[0m",
+        "\x1b[0;34;1m\"password\"\x1b[0m\x1b[1;39m:\x1b[0m \x1b[0;32m\"[REDACTED]\"\x1b[0m",
+    ),
+    (
+        "{\"msg\":\"\\u001b[33mpwd=QkT5rW8zN3pL6vX2yH9c\\u001b[0m\"}",
+        "{\"msg\":\"\\u001b[33mpwd=[REDACTED]\\u001b[0m\"}",
+    ),
+    (
+        "\u{9b}1mBearer QkT5rW8zN3pL6vX2yH9c",
+        "\u{9b}1mBearer [REDACTED]",
+    ),
+    // Notations (review finding M3).
+    (
+        "<password>hunter2</password>",
+        "<password>[REDACTED]</password>",
+    ),
+    (
+        "<cfg:client_secret enc=\"no\">\n  hunter2\n</cfg:client_secret>",
+        "<cfg:client_secret enc=\"no\">\n  [REDACTED]\n</cfg:client_secret>",
+    ),
+    (
+        "<api_key><![CDATA[a<b]]hunter2]]></api_key>",
+        "<api_key><![CDATA[[REDACTED]]]></api_key>",
+    ),
+    (
+        "<input name=\"password\" value=\"hunter2\">",
+        "<input name=\"password\" value=\"[REDACTED]\">",
+    ),
+    (
+        "<input value='hunter2' type='password'/>",
+        "<input value='[REDACTED]' type='password'/>",
+    ),
+    (
+        "<add key=\"DbPassword\" value=\"hunter2\" />",
+        "<add key=\"DbPassword\" value=\"[REDACTED]\" />",
+    ),
+    (
+        "<meta name=\"csrf-token\" content=\"Zq9x8w7v6u5t\">",
+        "<meta name=\"csrf-token\" content=\"[REDACTED]\">",
+    ),
+    (
+        "Content-Disposition: form-data; name=\"password\"\r\n\r\nhunter2\r\n--b",
+        "Content-Disposition: form-data; name=\"password\"\r\n\r\n[REDACTED]\r\n--b",
+    ),
+    (
+        "Content-Disposition: form-data; name=\\\"token\\\"\\r\\n\\r\\nhunter2\\r\\n--b",
+        "Content-Disposition: form-data; name=\\\"token\\\"\\r\\n\\r\\n[REDACTED]\\r\\n--b",
+    ),
+    (
+        "%7B%22password%22%3A%22hunter2%22%7D",
+        "%7B%22password%22%3A%22[REDACTED]%22%7D",
+    ),
+    ("password%3a%20hunter2", "password%3a%20[REDACTED]"),
+    (
+        "user%5Bpassword%5D%3Dhunter2",
+        "user%5Bpassword%5D%3D[REDACTED]",
+    ),
+    (
+        "{&quot;password&quot;:&quot;hunter2&quot;}",
+        "{&quot;password&quot;:&quot;[REDACTED]&quot;}",
+    ),
+    ("password&#61;hunter2", "password&#61;[REDACTED]"),
+    (
+        "password&#x3D;hunter2&amp;x=1",
+        "password&#x3D;[REDACTED]&amp;x=1",
+    ),
+    ("api_key&colon; hunter2", "api_key&colon; [REDACTED]"),
+    ("password\\u003dhunter2", "password\\u003d[REDACTED]"),
+    ("password\\x3Dhunter2", "password\\x3D[REDACTED]"),
+    ("password\\u003a hunter2", "password\\u003a [REDACTED]"),
+    (
+        "\\u0022password\\u0022:\\u0022hunter2\\u0022",
+        "\\u0022password\\u0022:\\u0022[REDACTED]\\u0022",
+    ),
+    ("password＝hunter2", "password＝[REDACTED]"),
+    ("password：hunter2", "password：[REDACTED]"),
+    ("token﹕ hunter2", "token﹕ [REDACTED]"),
+    ("pwd⁼hunter2", "pwd⁼[REDACTED]"),
+    // Lower-severity findings.
+    ("abcsk-proj-QkT5rW8zN3pL6vX2yH9cQkT5rW8z", "abc[REDACTED]"),
+    ("7sk-ant-api03-QkT5rW8zN3pL6vX2yH9cQkT5rW8z", "7[REDACTED]"),
+    (
+        "https://0a1b2c3d4e5f60718293a4b5c6d7e8f901234567@github.com/o/r",
+        "https://[REDACTED]@github.com/o/r",
+    ),
+    (
+        "curl -u bob:hunter2 https://x",
+        "curl -u bob:[REDACTED] https://x",
+    ),
+    ("curl --user=bob:hunter2 x", "curl --user=bob:[REDACTED] x"),
+    ("curl -u 'bob:hun ter2' x", "curl -u 'bob:[REDACTED]' x"),
+    ("password=<hunter2>", "password=<[REDACTED]>"),
+    ("password===hunter2", "password===[REDACTED]"),
+    (
+        "password: Proxy-Authorization: Basic dXNlcjpw",
+        "password: Proxy-Authorization: [REDACTED]",
+    ),
+    (
+        "Authorization: Bearer abc | form-data; name=\"password\"\\r\\n\\r\\nhunter2\\r\\n--b",
+        "Authorization: [REDACTED]\\r\\n--b",
+    ),
+    (
+        "{\"password\":\n  \"hunter2\"}",
+        "{\"password\":\n  \"[REDACTED]\"}",
+    ),
+    (
+        "{\\\"password\\\":\\n  \\\"hunter2\\\"}",
+        "{\\\"password\\\":\\n  \\\"[REDACTED]\\\"}",
+    ),
+    ("ᴘᴀssword=hunter2", "ᴘᴀssword=[REDACTED]"),
+    ("p\u{0430}ssword=hunter2", "p\u{0430}ssword=[REDACTED]"),
+    ("pass: 1234", "pass: [REDACTED]"),
+    (
+        "Pass: 3 Fail: 0 login pass=1234",
+        "Pass: 3 Fail: 0 login pass=[REDACTED]",
+    ),
+    ("Bearer abc.def-ghi_jkl==", "Bearer [REDACTED]"),
 ];
 
 /// Text that must survive byte for byte.
@@ -211,6 +338,26 @@ const KEPT_TEXT: &[&str] = &[
     "v1.2.3-rc.1 /usr/local/bin/codemachine alice@example.com",
     "unicode ключ=значение ✓",
     "a == b, x != y, Foo::bar, c <= d",
+    // Look-alikes of the new notations and contexts.
+    "\x1b[33mtoken_count=5\x1b[0m \x1b[1mthe bearer of bad news\x1b[0m",
+    "\x1b[33msk-learn-compatible\x1b[0m \x1b[1mkey-value store",
+    "usage: login <password> then <token>",
+    "<password></password> <token>true</token> <tokens>12</tokens>",
+    "<input name=\"username\" value=\"alice\"> <input type=\"password\">",
+    "Content-Disposition: form-data; name=\"file\"; filename=\"a.txt\"",
+    "a&amp;b &lt;x&gt; &#61; %25%25 ＝ alone",
+    "token_type=bearer tokens_used=1500",
+    "secret_arn=arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/db",
+    "SECRET=arn:aws:secretsmanager:us-east-1:123456789012:secret:x",
+    "Pass: 3 Fail: 0",
+    "FAIL=1 PASS=12",
+    "https://alice@example.com https://first.last.name.long@example.com/x",
+    "curl -u bob https://x; ssh -u x; docker run -u 1000:1000 -u www-data:www-data img",
+    "password=<nil> token: <nil>",
+    "==== password ==== a == b",
+    "password:\nnext line",
+    "\x1b[31merror\x1b[0m: \x1b[1mconnection refused\x1b[0m",
+    "Пароль сорт ВОСК",
 ];
 
 #[test]
@@ -231,6 +378,63 @@ fn leaves_look_alikes_and_prose_alone() {
         .map(|t| format!("{t}\n  got {}", scrubbed(t)))
         .collect();
     assert!(changed.is_empty(), "{}", changed.join("\n"));
+}
+
+/// Colour codes and other terminal escape sequences, raw and escaped.
+const ESCAPES: &[&str] = &[
+    "\x1b[33m",
+    "\x1b[0;32;1m",
+    "\x1b[38:2:255:0:0m",
+    "\x1b[1m\x1b[4m",
+    "\x1b(B",
+    "\x1b7",
+    "\x1b]8;;https://example.com\x1b\\",
+    "\x1b]0;title\x07",
+    "\u{9b}1m",
+    "\\u001b[33m",
+    "\\x1b[33m",
+    "\\033[33m",
+    "\\e[33m",
+    "\x07",
+    "\u{85}",
+];
+
+/// Shapes that start a word (a key, a scheme or a token prefix) and a fake secret after them.
+const WORD_SHAPES: &[(&str, &str)] = &[
+    ("api_key=", "QkT5rW8zN3pL6vX2yH9c"),
+    ("pwd=", "QkT5rW8zN3pL6vX2yH9c"),
+    ("pass=", "QkT5rW8zN3pL6vX2yH9c"),
+    ("auth=", "QkT5rW8zN3pL6vX2yH9c"),
+    ("otp=", "QkT5rW8zN3pL6vX2yH9c"),
+    ("jwt=", "QkT5rW8zN3pL6vX2yH9c"),
+    ("password: ", "QkT5rW8zN3pL6vX2yH9c"),
+    ("Bearer ", "QkT5rW8zN3pL6vX2yH9c"),
+    ("Cookie: sid=", "QkT5rW8zN3pL6vX2yH9c"),
+    ("Authorization: Basic ", "QkT5rW8zN3pL6vX2yH9c"),
+    ("sk-", "QkT5rW8zN3pL6vX2yH9cQkT5rW8zN3pL6vX2yH9c"),
+    ("sk-proj-", "QkT5rW8zN3pL6vX2yH9cQkT5rW8z"),
+    ("sk-svcacct-", "QkT5rW8zN3pL6vX2yH9cQkT5rW8z"),
+    ("sk-ant-api03-", "QkT5rW8zN3pL6vX2yH9cQkT5rW8z"),
+    ("key-", "0123456789abcdef0123456789abcdef"),
+    ("dapi", "0123456789abcdef0123456789abcdef"),
+    ("AKIA", "QKT5RW6ZN3PL7VX2"),
+    ("SK", "0123456789abcdef0123456789abcdef"),
+];
+
+#[test]
+fn a_terminal_escape_sequence_is_a_word_boundary_for_every_shape() {
+    let r = Redactor::new();
+    let mut leaked = Vec::new();
+    for escape in ESCAPES {
+        for (shape, secret) in WORD_SHAPES {
+            let text = format!("deploy {escape}{shape}{secret}\x1b[0m done");
+            let once = r.scrub(&text).into_owned();
+            if once.contains(&secret[..12]) || r.scrub(&once) != once {
+                leaked.push(format!("{text:?} -> {once:?}"));
+            }
+        }
+    }
+    assert!(leaked.is_empty(), "{}", leaked.join("\n"));
 }
 
 #[test]
@@ -269,6 +473,17 @@ fn handles_secrets_at_both_ends_and_odd_inputs() {
         let once = scrubbed(crash);
         assert_eq!(scrubbed(&once), once, "found by the fuzzer: {crash:?}");
     }
+    // Found by the fuzzer: a redaction reaching back into one already made (a URL password
+    // inside a PuTTY block) gave the multipart look-up a reversed range.
+    let reversed = "=//f%<PuTTY-User-Key-File--%:A\u{FFFD}\u{FFFD}@";
+    let once = scrubbed(reversed);
+    assert_eq!(scrubbed(&once), once);
+    // Found by the fuzzer: a quoted `-u "user:…` whose closing quote lay past a bound, so that
+    // each pass redacted a little more.
+    let far_quote = format!("' -u \"{}:{}\" \"=", "é".repeat(200), "gg".repeat(200));
+    let once = scrubbed(&far_quote);
+    assert_eq!(scrubbed(&once), once);
+    assert!(!once.contains("gggg"), "{once}");
     for odd in [
         "",
         "\\\\\\",
@@ -348,6 +563,35 @@ fn adversarial(len: usize) -> Vec<(String, String)> {
         "pass\\u0077ord=",
         "AAAAAAAAAAAAAAAAAAAA.",
         "'password': b'",
+        "<password>",
+        "<password><![CDATA[",
+        "<a name=\"password\" value=\"",
+        "<a name=\"password\" ",
+        "<a ",
+        "%25",
+        "&amp;",
+        "&#61;",
+        "\x1b[",
+        "\x1b[33m",
+        "\x1b]8;;",
+        "\\u001b[33m",
+        "\u{9b}1",
+        "%22password%22%3A%22",
+        "&quot;password&quot;:&quot;",
+        "password\\u003d",
+        "password＝",
+        "name=\"password\"\r\n\r\n",
+        "form-data; name=\"password\"\r\n\r\n",
+        " -u a:",
+        " --user=",
+        ":secret:",
+        "Pass: 1 ",
+        "password=<",
+        "password:\n",
+        "password:\n\n",
+        "Bearer a=",
+        "https://aaaaaaaaaaaaaaaaaaaaaaa1@",
+        "password===",
     ];
     let mut texts: Vec<(String, String)> = units
         .iter()
@@ -376,6 +620,18 @@ fn adversarial(len: usize) -> Vec<(String, String)> {
     texts.push((
         "no spaces URL".into(),
         format!("https://{}", "a:b".repeat(len / 3)),
+    ));
+    texts.push((
+        "an element that never closes".into(),
+        format!("<password>{}", "x".repeat(len)),
+    ));
+    texts.push((
+        "a tag that never ends".into(),
+        format!("<input name=\"password\" {}", "a=b ".repeat(len / 4)),
+    ));
+    texts.push((
+        "white space before a value".into(),
+        format!("\"password\":{}x", "\n ".repeat(len / 2)),
     ));
     texts
 }
@@ -476,6 +732,11 @@ fn hostile_inputs_of_the_brief_finish_and_stay_idempotent() {
         format!("password={}", "[".repeat(100_000)),
         "password=".repeat(100_000),
         jwt,
+        "<password>".repeat(100_000),
+        "%25".repeat(300_000),
+        "&amp;".repeat(200_000),
+        "\x1b[".repeat(100_000),
+        "\x1b[33mpassword=".repeat(50_000),
     ] {
         WORK.with(|w| w.set(0));
         let once = r.scrub(&text).into_owned();

@@ -5,12 +5,16 @@
 //! the next white space, so passwords holding `@ # / ? ' "` go whole. Two look-alikes are not
 //! passwords: `host:digits` followed by `/`, `?`, `#` or the end is a port
 //! (`http://localhost:3000/users?email=a@example.com`), and an `@` starting a container digest
-//! (`nginx:1.25@sha256:…`). A user part holding `/`, `?` or `#` is a path, not a user.
+//! (`nginx:1.25@sha256:…`). A user part holding `/`, `?` or `#` is a path, not a user. A user
+//! with no password that looks like a token (`https://<40 hex>@github.com`) goes itself.
 //!
 //! A `[REDACTED]` left by an earlier pass ends the URL like white space does: a redaction that
 //! removed a line break must not make a second pass read two runs as one URL.
 
-use super::scan::{Find, REDACTED, Scan, work};
+use super::scan::{Alpha, Find, REDACTED, Scan, work};
+
+/// A user part of a URL this long, random-looking and without a password, is a token.
+const MIN_TOKEN_USER: usize = 20;
 
 /// The slashes (`//`, `\/\/`, `%2F%2F`) at `i`.
 pub(crate) fn at_slashes(scan: &mut Scan<'_, '_>, i: usize) -> Option<usize> {
@@ -30,7 +34,9 @@ pub(crate) fn at_slashes(scan: &mut Scan<'_, '_>, i: usize) -> Option<usize> {
     };
     let run_end = url_end(scan, authority);
     let (at, at_len) = last_at(scan, authority, run_end)?;
-    let (colon, colon_len) = first_colon(scan, authority, at)?;
+    let Some((colon, colon_len)) = first_colon(scan, authority, at) else {
+        return token_user(scan, authority, at);
+    };
     if scan.next_of(Find::PathStart, authority) < colon {
         return None;
     }
@@ -46,6 +52,21 @@ pub(crate) fn at_slashes(scan: &mut Scan<'_, '_>, i: usize) -> Option<usize> {
         scan.redact(authority..colon);
     }
     Some(scan.redact(password))
+}
+
+/// A user without a password that is a token itself (`https://<token>@github.com`, how git
+/// hosts accept a token): at least [`MIN_TOKEN_USER`] letters, digits and `_`, with both digits
+/// and letters. Names (`alice`, `git`, `first.last`) stay.
+fn token_user(scan: &mut Scan<'_, '_>, authority: usize, at: usize) -> Option<usize> {
+    if scan.next_of(Find::PathStart, authority) < at || at - authority < MIN_TOKEN_USER {
+        return None;
+    }
+    if scan.run_end(Alpha::Word, authority) != at {
+        return None;
+    }
+    let user = &scan.bytes[authority..at.min(authority + 128)];
+    let mixed = user.iter().any(u8::is_ascii_digit) && user.iter().any(u8::is_ascii_alphabetic);
+    mixed.then(|| scan.redact(authority..at))
 }
 
 /// The next white space or `[REDACTED]` at or after `from`.

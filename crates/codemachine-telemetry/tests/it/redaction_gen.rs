@@ -3,9 +3,11 @@
 //! `proptest` and `std`, never on the redactor, so its expectations cannot agree with a wrong rule.
 //!
 //! - [`secret_text`]: one secret shape (provider token, JWT, private key block, `Authorization`,
-//!   cookie, URL credentials, key/value text in every notation of SPEC §1) behind a prefix class
-//!   (escapes, quotes, separators, glued letters or digits, `_`) inside a context (plain, quoted,
-//!   JSON-escaped, in a query string…). Each secret part is a unique **canary**.
+//!   cookie, URL credentials, key/value text in every notation of SPEC §1 and of `docs/logging.md`:
+//!   XML elements, HTML attributes, multipart fields, percent-encoded JSON, HTML entities, escaped
+//!   and fullwidth separators) behind a prefix class (escapes, terminal colour codes and OSC 8
+//!   hyperlinks, quotes, separators, glued letters or digits, `_`) inside a context (plain,
+//!   quoted, JSON-escaped, coloured, in a query string…). Each secret part is a unique **canary**.
 //! - [`secret_key`]: a listed key under a normalisation trick (case, separators, zero-width
 //!   characters, BOM, soft hyphen, NBSP, fullwidth letters, numbers, plurals, run-together forms,
 //!   suffix words).
@@ -105,8 +107,10 @@ pub const PROVIDERS: &[(&str, &str, usize, Glue)] = &[
     ("xoxb-", DASHED, 40, Glue::Anywhere),
     ("xoxp-", DASHED, 60, Glue::Anywhere),
     ("xapp-", DASHED, 40, Glue::Anywhere),
-    ("sk-proj-", DASHED, 120, Glue::Boundary),
-    ("sk-ant-api03-", DASHED, 95, Glue::Boundary),
+    ("sk-proj-", DASHED, 120, Glue::Anywhere),
+    ("sk-svcacct-", DASHED, 120, Glue::Anywhere),
+    ("sk-ant-api03-", DASHED, 95, Glue::Anywhere),
+    ("key-", HEX, 32, Glue::Boundary),
     ("sk-", ALNUM, 48, Glue::Boundary),
     ("sk_live_", ALNUM, 24, Glue::Anywhere),
     ("rk_test_", ALNUM, 24, Glue::Anywhere),
@@ -164,8 +168,42 @@ pub const TEXT_KEYS: &[&str] = &[
 
 /// What goes before a shape.
 pub const PREFIXES: &[&str] = &[
-    "", " ", "\n", "\\n", "\\t", "\\r\\n", "\\u0022", "\\x22", "%0A", "%22", "%3D", "_", "\"", "'",
-    "(", "[", "{", ",", ";", ":", "=", "/", "|", "<", "`", "\\\"",
+    "",
+    " ",
+    "\n",
+    "\\n",
+    "\\t",
+    "\\r\\n",
+    "\\u0022",
+    "\\x22",
+    "%0A",
+    "%22",
+    "%3D",
+    "_",
+    "\"",
+    "'",
+    "(",
+    "[",
+    "{",
+    ",",
+    ";",
+    ":",
+    "=",
+    "/",
+    "|",
+    "<",
+    "`",
+    "\\\"",
+    // Terminal escape sequences, whose last byte is often a letter (`m`).
+    "\x1b[33m",
+    "\x1b[0;32;1m",
+    "\x1b[38:2:255:0:0m",
+    "\x1b(B",
+    "\x1b]8;;https://example.com\x1b\\",
+    "\u{9b}1m",
+    "\\u001b[33m",
+    "\\033[1m",
+    "\x07",
 ];
 /// Glued letters or digits (only for shapes found anywhere; see [`Glue`]).
 pub const GLUED: &[&str] = &["xyz", "Q", "123", "a1"];
@@ -220,6 +258,26 @@ pub const NOTATIONS: &[&str] = &[
     "--{k}={v}",
     "{k}=\"{v}\"",
     "{\"{k}\": {\"inner\": \"{v}\"}}",
+    "<{k}>{v}</{k}>",
+    "<{k} enc=\"no\"><![CDATA[{v}]]></{k}>",
+    "<input name=\"{k}\" value=\"{v}\">",
+    "<input value='{v}' name='{k}'/>",
+    "Content-Disposition: form-data; name=\"{k}\"\\r\\n\\r\\n{v}\\r\\n--b",
+    "%7B%22{k}%22%3A%22{v}%22%7D",
+    "{k}%3a%20{v}",
+    "user%5B{k}%5D%3D{v}",
+    "{&quot;{k}&quot;:&quot;{v}&quot;}",
+    "{k}&#61;{v}",
+    "{k}&#x3D;{v}&amp;x=1",
+    "{k}\\u003d{v}",
+    "{k}\\x3d{v}",
+    "{k}\\u003a {v}",
+    "{k}\u{FF1D}{v}",
+    "{k}\u{FF1A} {v}",
+    "{k}=<{v}>",
+    "{k}==={v}",
+    "{\\\"{k}\\\":\\n  \\\"{v}\\\"}",
+    "\x1b[0;34;1m\"{k}\"\x1b[0m\x1b[1;39m:\x1b[0m \x1b[0;32m\"{v}\"\x1b[0m",
 ];
 
 /// URL forms: `{u}` user, `{p}` password.
@@ -356,6 +414,9 @@ pub const CONTEXTS: &[&str] = &[
     "see [{s}]",
     "url?q={s}&x=1",
     "line one\n{s}\nline three",
+    "\x1b[33m{s}\x1b[0m done",
+    "\x1b]8;;https://example.com\x1b\\{s}\x1b]8;;\x1b\\",
+    "\\u001b[1m{s}\\u001b[0m",
 ];
 
 /// A secret shape behind a prefix class, in a context.
