@@ -17,9 +17,11 @@
 mod ansi;
 mod blocks;
 mod cache;
+mod flags;
 mod keys;
 mod markup;
 mod notation;
+mod pairs;
 mod providers;
 mod scan;
 #[cfg(test)]

@@ -10,7 +10,8 @@
 //! codes around the key or the separator are skipped (`\x1b[33mapi_key\x1b[0m=`, `jq -C` output).
 //!
 //! The value after it (spaces, `%20` and colour codes skipped; line breaks too when a quoted or
-//! bracketed value follows them, as in pretty-printed JSON) is
+//! bracketed value follows them, as in pretty-printed JSON, or, after a lone `:` or `=` ending its
+//! line, when the next line is indented, as in YAML: `password:\n  v`) is
 //! - quoted (`"v"`, `'v'`, `b'v'`, `\"v\"`, `%22v%22`, `&quot;v&quot;`, `\u0022v\u0022`): to its
 //!   closing quote;
 //! - a bracket (`[…]`, `{…}`): to the matching close; angle brackets (`<v>`): to the `>`;
@@ -18,6 +19,10 @@
 //! - for `Authorization`-like keys: to the end of the header (line end or closing quote), so
 //!   every scheme and its credentials go; for `Cookie`/`Set-Cookie`: every cookie's value;
 //! - otherwise bare: to white space, `;`, `&`, `,`, a quote, a closing bracket or an escape.
+//!
+//! Inside a URL's query, `key`, `code`, `code_verifier` and `Signature` are keys too ([`URL_KEYS`]);
+//! a key that is not secret may still name a pair written as text (`"name":"password","value":…`,
+//! see `pairs.rs`).
 //!
 //! `true`, `false`, `null` and punctuation-only values stay, and so do the key rule's exceptions
 //! (a count under a plural key, a path under `pwd`). A value that is not redacted is not
@@ -28,7 +33,7 @@ use std::ops::Range;
 
 use super::keys::KeyVerdict;
 use super::scan::{Find, MAX_KEY_BYTES, REDACTED, Scan, is_inert_value, work};
-use super::{ansi, blocks, markup};
+use super::{ansi, blocks, markup, pairs, url};
 
 /// Keys that name a secret in text only (connection strings and signed URLs), compared
 /// ignoring ASCII case.
@@ -40,6 +45,12 @@ const TEXT_KEYS: [&str; 6] = [
     "x-goog-signature",
     "sharedaccesssignature",
 ];
+
+/// Query parameters that hold a credential inside a URL's query only (`?key=…` of Google APIs,
+/// OAuth's `?code=…` and PKCE's `code_verifier`, presigned URLs' `Signature`): in free text
+/// these names are too common to be read as keys. Compared ignoring ASCII case; the listed keys
+/// (`access_token`, `client_secret`…) and [`TEXT_KEYS`] (`sig`, `X-Amz-Signature`…) go anywhere.
+pub(crate) const URL_KEYS: [&str; 4] = ["key", "code", "code_verifier", "signature"];
 
 /// Authentication schemes: a secret key's bare value starting with one takes the next word too.
 const SCHEMES: [&str; 12] = [
@@ -98,7 +109,9 @@ const MAX_ARN_PREFIX: usize = 100;
 /// A separator (`=`, `:`, their compounds and their spellings) at `i`.
 pub(crate) fn at_separator(scan: &mut Scan<'_, '_>, i: usize) -> Option<usize> {
     let (key_end, value_start, encoded) = separator(scan.bytes, i)?;
-    key_value(scan, key_end, value_start, encoded)
+    // A lone `:` or `=` may have its value on the next line (YAML, see `value_start`).
+    let next_line = matches!(scan.bytes[i], b':' | b'=') && value_start == i + 1;
+    key_value(scan, key_end, value_start, encoded, next_line)
 }
 
 /// `key <- value` (R, Go channels in prose): the `-` at `i`.
@@ -106,7 +119,7 @@ pub(crate) fn at_arrow(scan: &mut Scan<'_, '_>, i: usize) -> Option<usize> {
     if i == 0 || scan.bytes[i - 1] != b'<' {
         return None;
     }
-    key_value(scan, i - 1, i + 1, false)
+    key_value(scan, i - 1, i + 1, false, false)
 }
 
 /// Where the key ends and the value starts for the separator at `i`, and whether it was
@@ -205,20 +218,26 @@ fn key_value(
     key_end: usize,
     value_start: usize,
     encoded: bool,
+    next_line: bool,
 ) -> Option<usize> {
     let escapes = scan.may_hold_escapes();
     let (key_start, key) = key_before(scan.text, key_end, escapes)?;
     let mut verdict = scan.verdict(&key);
-    if !verdict.is_secret() && TEXT_KEYS.iter().any(|k| key.eq_ignore_ascii_case(k)) {
+    if !verdict.is_secret()
+        && (TEXT_KEYS.iter().any(|k| key.eq_ignore_ascii_case(k))
+            || URL_KEYS.iter().any(|k| key.eq_ignore_ascii_case(k))
+                && url::in_query(scan, key_start))
+    {
         verdict = KeyVerdict::EMPTY.with_shape(true);
     }
     if !verdict.is_secret() {
-        return markup::form_field(scan, &key, key_start, value_start);
+        return pairs::name_value(scan, &key, value_start)
+            .or_else(|| markup::form_field(scan, &key, key_start, value_start));
     }
     if in_arn(scan.bytes, key_start) || is_tally(scan.bytes, &key, key_start, value_start) {
         return None;
     }
-    value(scan, value_start, verdict, encoded)
+    value(scan, value_start, verdict, encoded, next_line)
 }
 
 /// True when the key at `key_start` is a part of an ARN (`arn:aws:secretsmanager:…:secret:x`):
@@ -492,15 +511,18 @@ fn decode_escapes(raw: &str) -> Cow<'_, str> {
 }
 
 /// The value starting (after spaces) at `from` for a secret key: redacted unless it is inert or
-/// one of the key's exceptions. Returns where to resume after a redaction.
-fn value(
+/// one of the key's exceptions. Returns where to resume after a redaction. With `next_line`, a
+/// bare word on the next, indented line is the value when nothing follows the separator on its
+/// own line (see [`value_start`]).
+pub(crate) fn value(
     scan: &mut Scan<'_, '_>,
     from: usize,
     verdict: KeyVerdict,
     encoded: bool,
+    next_line: bool,
 ) -> Option<usize> {
     let bytes = scan.bytes;
-    let mut p = value_start(bytes, from);
+    let mut p = value_start(bytes, from, next_line);
     p += string_prefix(&bytes[p.min(bytes.len())..]);
     if let Some(quote) = encoded_quote_at(bytes, p) {
         return encoded_quoted_value(scan, p, quote, verdict);
@@ -519,8 +541,11 @@ fn value(
 
 /// Where the value after a separator starts: after spaces, tabs, `%20` and colour codes; and
 /// after line breaks (real or escaped) when a quoted or bracketed value follows them, as in
-/// pretty-printed JSON (`"password":\n  "v"`). A bare word on the next line is not a value.
-fn value_start(bytes: &[u8], from: usize) -> usize {
+/// pretty-printed JSON (`"password":\n  "v"`). A bare word on the next line is the value only
+/// with `next_line` (a lone `:` or `=`), when nothing else (or only a YAML block indicator, `|`
+/// or `>`) follows the separator on its line and the next line is indented (YAML
+/// `password:\n  v`, real or escaped line break): see [`next_line_word`].
+fn value_start(bytes: &[u8], from: usize, next_line: bool) -> usize {
     let mut p = from;
     for _ in 0..8 {
         let before = p;
@@ -549,7 +574,85 @@ fn value_start(bytes: &[u8], from: usize) -> usize {
         Some(b'\\') => bytes.get(q + 1) == Some(&b'"'),
         _ => false,
     };
-    if quoted { q } else { p }
+    if quoted {
+        return q;
+    }
+    if next_line && let Some(word) = next_line_word(bytes, p) {
+        return word;
+    }
+    p
+}
+
+/// The end of the value on the next line of a secret key whose separator ends `range` (a range
+/// about to be redacted, such as an `Authorization` value running to the end of its line that
+/// swallows `password:`): a redaction must not swallow a secret's key and leave its value behind.
+pub(crate) fn end_of_next_line_value(
+    scan: &mut Scan<'_, '_>,
+    range: Range<usize>,
+) -> Option<usize> {
+    let bytes = scan.bytes;
+    let mut sep = range.end;
+    while sep > range.start
+        && range.end - sep < 12
+        && matches!(bytes[sep - 1], b' ' | b'\t' | b'|' | b'>' | b'-' | b'+')
+    {
+        sep -= 1;
+    }
+    work(range.end - sep + 1);
+    if sep <= range.start || !matches!(bytes[sep - 1], b':' | b'=') {
+        return None;
+    }
+    let word = next_line_word(bytes, range.end)?;
+    let escapes = scan.may_hold_escapes();
+    let (_, key) = key_before(scan.text, sep - 1, escapes)?;
+    if !scan.verdict(&key).is_secret() {
+        return None;
+    }
+    Some(bare_end(scan, word, false))
+}
+
+/// Line breaks, real and escaped, before a value on the next line.
+const LINE_BREAKS: [&[u8]; 6] = [b"\r\n", b"\n", b"\r", b"\\r\\n", b"\\n", b"\\r"];
+
+/// Indentation before a value on the next line is read this far.
+const MAX_INDENT: usize = 64;
+
+/// The first word of the next line, when `p` (after a separator and its spaces) ends the line,
+/// maybe after a YAML block indicator (`|`, `|-`, `>+`…), and that line is indented by spaces or
+/// tabs (real or `\t`). One line break only (a blank line ends the value), and a word ending in
+/// `:` is a nested mapping's key, not a value. Bounded: the indentation to [`MAX_INDENT`], the
+/// word to [`MAX_KEY_BYTES`].
+fn next_line_word(bytes: &[u8], p: usize) -> Option<usize> {
+    let mut j = p;
+    if matches!(bytes.get(j), Some(b'|' | b'>')) {
+        j += 1;
+        if matches!(bytes.get(j), Some(b'-' | b'+')) {
+            j += 1;
+        }
+        while bytes.get(j) == Some(&b' ') && j - p < 8 {
+            j += 1;
+        }
+    }
+    let rest = &bytes[j.min(bytes.len())..];
+    let line_break = LINE_BREAKS.iter().find(|lb| rest.starts_with(lb))?;
+    j += line_break.len();
+    let indent_from = j;
+    while j - indent_from < MAX_INDENT {
+        match bytes.get(j) {
+            Some(b' ' | b'\t') => j += 1,
+            Some(b'\\') if bytes.get(j + 1) == Some(&b't') => j += 2,
+            _ => break,
+        }
+    }
+    let word = bytes[j.min(bytes.len())..]
+        .iter()
+        .take(MAX_KEY_BYTES)
+        .take_while(|b| !b.is_ascii_whitespace() && **b != b'\\')
+        .count();
+    work(j - p + word + 1);
+    let first = *bytes.get(j)?;
+    let nested = word > 0 && bytes[j + word - 1] == b':';
+    (j > indent_from && word > 0 && !nested && !matches!(first, b'#' | b'|' | b'>')).then_some(j)
 }
 
 /// The encoded quote (`%22`, `&quot;`, `\u0022`…) starting at `p`, if one does.
@@ -759,8 +862,11 @@ fn bare_value(
 /// its own secret needs.
 fn is_next_key(scan: &Scan<'_, '_>, value: Range<usize>) -> bool {
     let word = &scan.text.as_bytes()[value.clone()];
+    // One word only: a header value running to its line's end (`Basic x | password:`) is not a
+    // key, and goes whole (with the next-line value of the key that ends it, see `Scan::redact`).
     word.len() > 1
         && word.ends_with(b":")
+        && !word.iter().any(u8::is_ascii_whitespace)
         && scan
             .text
             .get(value.start..value.end - 1)

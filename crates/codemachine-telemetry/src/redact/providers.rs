@@ -8,7 +8,10 @@
 //!   `\nghp_…`, `abcsk-proj-…`);
 //! - [`Start::Boundary`]: a short or word-like prefix (`sk-`, `AKIA`, `SG.`, `SK`) must start after
 //!   a byte that is not a letter or digit, after an escape sequence (`\n`, `%0A`, `\u0022`), or at
-//!   a hump before a capital (`xAKIA…`); its body must then also end at a word's end.
+//!   a hump before a capital (`xAKIA…`); its body must then also end at a word's end;
+//! - [`Start::Glued`]: a word-like prefix whose body is distinctive enough to be found glued to
+//!   text before it (OpenAI's legacy `sk-…T3BlbkFJ…`, Databricks' `dapi` + exactly 32 hex); its
+//!   body must end at a word's end.
 //!
 //! Bodies are checked within a bounded window, so a huge body costs one memoised run plus a
 //! constant (see `scan.rs`).
@@ -22,6 +25,7 @@ use super::scan::{Alpha, Scan, starts_here, starts_here_or_hump, work};
 pub(crate) enum Start {
     Anywhere,
     Boundary,
+    Glued,
 }
 
 /// One provider's token shape.
@@ -49,7 +53,13 @@ pub(crate) enum Check {
     Random,
     /// SendGrid: 22 characters, `.`, 43 characters.
     SendGrid,
+    /// OpenAI's marker `T3BlbkFJ` (base64 of `OpenAI`) inside the body, with at least
+    /// [`OPENAI_MARKER_SIDE`] characters on either side (`sk-` + 20 + `T3BlbkFJ` + 20).
+    OpenAiMarker,
 }
+
+/// Characters on each side of OpenAI's marker, at least.
+const OPENAI_MARKER_SIDE: usize = 16;
 
 const CHECK_WINDOW: usize = 128;
 const ANY: usize = usize::MAX;
@@ -86,7 +96,7 @@ const fn hook(provider: &'static str, prefix: &'static str) -> Shape {
 }
 
 use Alpha::{Alnum, B64, Dashed, Dotted, Hex, Slashy, UpperAlnum, UpperB32, Word};
-use Start::{Anywhere, Boundary};
+use Start::{Anywhere, Boundary, Glued};
 
 /// Provider tokens (SPEC §1). Documented in `docs/logging.md`; a test keeps the two in step.
 pub(crate) const SHAPES: &[Shape] = &[
@@ -105,6 +115,10 @@ pub(crate) const SHAPES: &[Shape] = &[
     checked(
         t("Anthropic", "sk-ant-", Anywhere, Dashed, 20, ANY),
         Check::Random,
+    ),
+    checked(
+        t("OpenAI", "sk-", Glued, Dashed, 40, ANY),
+        Check::OpenAiMarker,
     ),
     checked(t("OpenAI", "sk-", Boundary, Dashed, 20, ANY), Check::Random),
     t("Stripe", "sk_live_", Anywhere, Alnum, 10, ANY),
@@ -184,6 +198,7 @@ pub(crate) const SHAPES: &[Shape] = &[
     t("Clojars", "CLOJARS_", Anywhere, Alnum, 60, ANY),
     t("Cloudflare", "v1.0-", Anywhere, Dashed, 100, ANY),
     t("Databricks", "dapi", Boundary, Dashed, 32, 34),
+    t("Databricks", "dapi", Glued, Hex, 32, 32),
     t("Doppler", "dp.pt.", Anywhere, Alnum, 40, ANY),
     t("Duffel", "duffel_test_", Anywhere, Dotted, 40, ANY),
     t("Duffel", "duffel_live_", Anywhere, Dotted, 40, ANY),
@@ -342,10 +357,10 @@ pub(crate) fn at_letter(scan: &mut Scan<'_, '_>, i: usize) -> Option<usize> {
 /// Redacts the token of `shape` whose prefix starts at `i`, if its body fits.
 fn token(scan: &mut Scan<'_, '_>, i: usize, shape: &Shape) -> Option<usize> {
     let bytes = scan.bytes;
-    let boundary = shape.start == Start::Boundary;
-    if boundary && !starts_here_or_hump(bytes, i) {
+    if shape.start == Start::Boundary && !starts_here_or_hump(bytes, i) {
         return None;
     }
+    let boundary = shape.start != Start::Anywhere;
     let body_start = i + shape.prefix.len();
     let end = scan.run_end(shape.body, body_start);
     let len = end - body_start;
@@ -360,6 +375,7 @@ fn token(scan: &mut Scan<'_, '_>, i: usize, shape: &Shape) -> Option<usize> {
         Check::None => end,
         Check::Random => looks_random(window).then_some(end)?,
         Check::SendGrid => sendgrid(window).map(|n| body_start + n)?,
+        Check::OpenAiMarker => openai_marker(window).then_some(end)?,
     };
     Some(scan.redact(i + shape.keep..end))
 }
@@ -368,6 +384,14 @@ fn looks_random(body: &[u8]) -> bool {
     let has = |f: fn(&u8) -> bool| body.iter().any(f);
     (has(u8::is_ascii_digit) && has(u8::is_ascii_alphabetic))
         || (has(u8::is_ascii_uppercase) && has(u8::is_ascii_lowercase))
+}
+
+/// `T3BlbkFJ` with [`OPENAI_MARKER_SIDE`] characters or more on either side, within the window.
+fn openai_marker(body: &[u8]) -> bool {
+    body.windows(8)
+        .enumerate()
+        .skip(OPENAI_MARKER_SIDE)
+        .any(|(at, w)| w == b"T3BlbkFJ" && body.len() >= at + 8 + OPENAI_MARKER_SIDE)
 }
 
 /// SendGrid's `SG.` + 22 + `.` + 43: the length of the token's body, or `None`.

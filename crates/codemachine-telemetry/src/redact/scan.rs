@@ -1,5 +1,6 @@
 //! The scrubbing pass: one left-to-right walk over a string's bytes that hands the few bytes able to
-//! start or introduce a secret to the matchers (`providers`, `notation`, `url`, `blocks`).
+//! start or introduce a secret to the matchers (`providers`, `notation`, `pairs`, `flags`, `url`,
+//! `blocks`, `markup`).
 //!
 //! The contract every matcher keeps, which makes the whole pass linear in the text's length:
 //! - work that does not end in a redaction is bounded by a small constant (backward key scans
@@ -16,7 +17,7 @@ use std::borrow::Cow;
 use std::ops::Range;
 
 use super::keys::{KeyRule, KeyVerdict};
-use super::{ansi, blocks, cache, markup, notation, providers, url};
+use super::{ansi, blocks, cache, flags, markup, notation, providers, url};
 
 /// What replaces a secret.
 pub const REDACTED: &str = "[REDACTED]";
@@ -229,6 +230,9 @@ pub(crate) struct Scan<'a, 'r> {
     finds: [Memo; FINDS],
     /// The end of the last non-space run and where its last `@` is (for URLs).
     pub(crate) last_at: Option<(usize, Option<usize>)>,
+    /// The end of the last non-space run asked about query parameters and where its URL's query
+    /// starts (its first `?` after a `/`), if it has one (see `url::in_query`).
+    pub(crate) query: Option<(usize, Option<usize>)>,
     /// Whether the text holds a byte that may introduce a terminal escape sequence (ESC, the
     /// 8-bit CSI, `\`), found once, at the first key: text without one skips every look for a
     /// colour code around keys.
@@ -281,6 +285,7 @@ impl<'a, 'r> Scan<'a, 'r> {
             runs: [Memo::default(); ALPHAS],
             finds: [Memo::default(); FINDS],
             last_at: None,
+            query: None,
             escapes: None,
         }
     }
@@ -304,7 +309,8 @@ impl<'a, 'r> Scan<'a, 'r> {
             b'=' | b':' => notation::at_separator(self, i),
             b'-' => blocks::at_dash(self, i)
                 .or_else(|| notation::at_arrow(self, i))
-                .or_else(|| markup::at_user_flag(self, i)),
+                .or_else(|| markup::at_user_flag(self, i))
+                .or_else(|| flags::at_flag(self, i)),
             b'.' => providers::jwt(self, i),
             b'/' => url::at_slashes(self, i),
             b'\\' | b'%' => url::at_slashes(self, i).or_else(|| notation::at_separator(self, i)),
@@ -326,8 +332,9 @@ impl<'a, 'r> Scan<'a, 'r> {
 
     /// Replaces `range` (widened to character boundaries, never reaching back into what was
     /// already replaced, and stretched over any private key block that starts inside it, so that
-    /// no block body is left behind its swallowed header, and over the value of a multipart field
-    /// whose secret name it swallows) by [`REDACTED`]; returns where the
+    /// no block body is left behind its swallowed header, over the value of a multipart field
+    /// whose secret name it swallows, and over the next-line value of a secret key whose separator
+    /// ends it) by [`REDACTED`]; returns where the
     /// replaced part ends. A range that already reads `[REDACTED]` is left as it is, so scrubbing
     /// twice changes nothing.
     pub(crate) fn redact(&mut self, range: Range<usize>) -> usize {
@@ -336,6 +343,7 @@ impl<'a, 'r> Scan<'a, 'r> {
         work(end.saturating_sub(start));
         let end = blocks::end_of_blocks_within(self.bytes, start..end).max(end);
         let end = markup::end_of_form_field_within(self, start..end).map_or(end, |e| e.max(end));
+        let end = notation::end_of_next_line_value(self, start..end).map_or(end, |e| e.max(end));
         let end = ceil_boundary(self.text, end);
         if start >= end || self.text.get(start..end) == Some(REDACTED) {
             return end.max(range.end.min(self.bytes.len()));

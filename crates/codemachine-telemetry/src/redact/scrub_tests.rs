@@ -309,6 +309,162 @@ const REDACTED_CASES: &[(&str, &str)] = &[
         "Pass: 3 Fail: 0 login pass=[REDACTED]",
     ),
     ("Bearer abc.def-ghi_jkl==", "Bearer [REDACTED]"),
+    // Flags with a space (review v4, class 1).
+    (
+        "cmd --password QkT5rW8zN3pL6vX2 --verbose",
+        "cmd --password [REDACTED] --verbose",
+    ),
+    (
+        "cmd --PASSWORD QkT5rW8zN3pL6vX2",
+        "cmd --PASSWORD [REDACTED]",
+    ),
+    (
+        "cmd --Password QkT5rW8zN3pL6vX2",
+        "cmd --Password [REDACTED]",
+    ),
+    (
+        "cmd --api-key QkT5rW8zN3pL6vX2 x",
+        "cmd --api-key [REDACTED] x",
+    ),
+    (
+        "cmd --client-secret QkT5rW8zN3pL6vX2",
+        "cmd --client-secret [REDACTED]",
+    ),
+    ("cmd --token QkT5rW8zN3pL6vX2", "cmd --token [REDACTED]"),
+    (
+        "java -password\tQkT5rW8zN3pL6vX2",
+        "java -password\t[REDACTED]",
+    ),
+    (
+        "cmd --db.password  'hun ter2' x",
+        "cmd --db.password  '[REDACTED]' x",
+    ),
+    (
+        "argv=\"--token QkT5rW8zN3pL6vX2\"",
+        "argv=\"--token [REDACTED]\"",
+    ),
+    (
+        "\x1b[33m--api-key QkT5rW8zN3pL6vX2\x1b[0m",
+        "\x1b[33m--api-key [REDACTED]\x1b[0m",
+    ),
+    ("run\n--token QkT5rW8zN3pL6vX2", "run\n--token [REDACTED]"),
+    ("--auth Basic dXNlcjpwYXNz", "--auth [REDACTED]"),
+    // A value on the next, indented line (class 2).
+    ("password:\\n  QkT5rW8zN3pL6vX2", "password:\\n  [REDACTED]"),
+    (
+        "{\"cfg\":\"db:\\n  password:\\n    QkT5rW8zN3pL6vX2\\n  host: x\"}",
+        "{\"cfg\":\"db:\\n  password:\\n    [REDACTED]\\n  host: x\"}",
+    ),
+    (
+        "password:\n  QkT5rW8zN3pL6vX2\nuser: bob",
+        "password:\n  [REDACTED]\nuser: bob",
+    ),
+    ("api_key=\r\n\tQkT5rW8zN3pL6vX2", "api_key=\r\n\t[REDACTED]"),
+    ("token:\\n\\tQkT5rW8zN3pL6vX2", "token:\\n\\t[REDACTED]"),
+    (
+        "Authorization: Bearer abc | see [\\u0022password=\\n\\tQkT5rW8zN3pL6vX2]",
+        "Authorization: [REDACTED]]",
+    ),
+    (
+        "see [Proxy-Authorization: Basic QkT5rW8zN3pL6vX2] | password:\\n  aB3cQkT5rW8zN3pL",
+        "see [Proxy-Authorization: [REDACTED]",
+    ),
+    (
+        "Authorization: Bearer QkT5rW8zN3pL6vX2 | password:",
+        "Authorization: [REDACTED]",
+    ),
+    (
+        "password: |\n  QkT5rW8zN3pL6vX2\n",
+        "password: |\n  [REDACTED]\n",
+    ),
+    // Name/value pairs written as text (class 3).
+    (
+        "ctx {\"name\":\"password\",\"value\":\"QkT5rW8zN3pL6vX2\"}",
+        "ctx {\"name\":\"password\",\"value\":\"[REDACTED]\"}",
+    ),
+    (
+        "ctx { \"name\" : \"api_key\" , \"value\" : \"QkT5rW8zN3pL6vX2\" }",
+        "ctx { \"name\" : \"api_key\" , \"value\" : \"[REDACTED]\" }",
+    ),
+    (
+        "ctx {'name': 'password', 'value': 'QkT5rW8zN3pL6vX2'}",
+        "ctx {'name': 'password', 'value': '[REDACTED]'}",
+    ),
+    (
+        "ctx {\\\"name\\\":\\\"password\\\",\\\"value\\\":\\\"QkT5rW8zN3pL6vX2\\\"}",
+        "ctx {\\\"name\\\":\\\"password\\\",\\\"value\\\":\\\"[REDACTED]\\\"}",
+    ),
+    (
+        "tags [{\"Key\":\"password\",\"Value\":\"QkT5rW8zN3pL6vX2\"}]",
+        "tags [{\"Key\":\"password\",\"Value\":\"[REDACTED]\"}]",
+    ),
+    (
+        "h [{\"Name\":\"Authorization\",\"Value\":\"Bearer QkT5rW8zN3pL6vX2\"}]",
+        "h [{\"Name\":\"Authorization\",\"Value\":\"[REDACTED]\"}]",
+    ),
+    (
+        "ctx {\"value\":\"QkT5rW8zN3pL6vX2\",\"name\":\"password\"}",
+        "ctx {\"value\":\"[REDACTED]\",\"name\":\"password\"}",
+    ),
+    (
+        "ctx {value: QkT5rW8zN3pL6vX2, key: client_secret}",
+        "ctx {value: [REDACTED], key: client_secret}",
+    ),
+    (
+        "ctx {\"k\":\"api_key\",\n  \"v\":\"QkT5rW8zN3pL6vX2\"}",
+        "ctx {\"k\":\"api_key\",\n  \"v\":\"[REDACTED]\"}",
+    ),
+    (
+        "env:\n- name: DB_PASSWORD\n  value: QkT5rW8zN3pL6vX2\n- name: HOST",
+        "env:\n- name: DB_PASSWORD\n  value: [REDACTED]\n- name: HOST",
+    ),
+    (
+        "env:\\n  - name: API_KEY\\n    value: \\\"QkT5rW8zN3pL6vX2\\\"",
+        "env:\\n  - name: API_KEY\\n    value: \\\"[REDACTED]\\\"",
+    ),
+    // OpenAI legacy keys and Databricks tokens glued to text before them (class 4).
+    (
+        "abcsk-QkT5rW8zN3pL6vX2aB3cT3BlbkFJQkT5rW8zN3pL6vX2aB3c",
+        "abc[REDACTED]",
+    ),
+    (
+        "7sk-QkT5rW8zN3pL6vX2aB3cT3BlbkFJQkT5rW8zN3pL6vX2aB3c x",
+        "7[REDACTED] x",
+    ),
+    (
+        "{\"xsk-QkT5rW8zN3pL6vX2aB3cT3BlbkFJQkT5rW8zN3pL6vX2aB3c\":1}",
+        "{\"x[REDACTED]\":1}",
+    ),
+    (
+        "abcdapi0123456789abcdef0123456789abcdef x",
+        "abc[REDACTED] x",
+    ),
+    // A token user of 16 characters (class 5).
+    (
+        "git clone https://QBXEd8pKLXE9zgZk@github.com/o/r",
+        "git clone https://[REDACTED]@github.com/o/r",
+    ),
+    // Credentials in a URL's query (class 6).
+    (
+        "https://s.example/x?key=QkT5rW8zN3pL6vX2&a=1",
+        "https://s.example/x?key=[REDACTED]&a=1",
+    ),
+    (
+        "GET /cb?code=4/0AX4XfWhQkT5rW8zN3pL6vX2&state=x HTTP/1.1",
+        "GET /cb?code=[REDACTED]&state=x HTTP/1.1",
+    ),
+    (
+        "https://b.s3.amazonaws.com/k?X-Amz-Date=1&X-Amz-Signature=ab12&Signature=cd34",
+        "https://b.s3.amazonaws.com/k?X-Amz-Date=1&X-Amz-Signature=[REDACTED]&Signature=[REDACTED]",
+    ),
+    (
+        "<a href=\"https://h/p?x=1&amp;code=QkT5rW8z\">",
+        "<a href=\"https://h/p?x=1&amp;code=[REDACTED]\">",
+    ),
+    (
+        "https:\\/\\/h\\/t?code_verifier=QkT5rW8z&page=2",
+        "https:\\/\\/h\\/t?code_verifier=[REDACTED]&page=2",
+    ),
 ];
 
 /// Text that must survive byte for byte.
@@ -358,6 +514,33 @@ const KEPT_TEXT: &[&str] = &[
     "password:\nnext line",
     "\x1b[31merror\x1b[0m: \x1b[1mconnection refused\x1b[0m",
     "Пароль сорт ВОСК",
+    // Look-alikes of flags with a space.
+    "use --password to set it; the --token flag is required",
+    "--password-file /etc/pw --token-count 5 --password-stdin --no-password build",
+    "usage: login --password <PASSWORD> [--api-key [KEY]] --token=<nil>",
+    "--tokens 5 --pwd /home/alice --secret true --password --verbose",
+    "one-password two--token x a-password b --password\nnext",
+    "2026-11-28T10:00:00 -0700 -Xmx512m -la -v --color auto",
+    // Look-alikes of values on the next line.
+    "token:\n  name: foo",
+    "password:\n\n  later",
+    "password:\\n# comment\\n  more",
+    "tokens:\n  12\nhas_password:\n  true",
+    // Look-alikes of name/value pairs.
+    "{\"name\":\"host\",\"value\":\"db.local\"} {\"name\":\"tokens\",\"value\":5}",
+    "{\"name\":\"password\",\"value\":true} {\"value\":\"x\",\"name\":\"user\"}",
+    "name=password value=reset in the form",
+    "- name: HOST\n  value: db.local\n- name: DB_PASSWORD\n  valueFrom: {secretKeyRef: x}",
+    // Look-alikes of glued provider tokens.
+    "monkey-patch turnkey-0123456789abcdef0123456789abcdef",
+    "cachekey-d41d8cd98f00b204e9800998ecf8427e capi0123456789abcdef0123456789abcdef",
+    "abcsk-QkT5rW8zN3pL6vX2QkT5rW8zN3pL6vX2 dapi0123 xdapi0123456789abcdef0123456789abcdefg",
+    // Look-alikes of token users.
+    "https://git@github.com https://user@host ssh://deploy@host https://firstname.lastname@host",
+    "https://alice_smith_2024@host https://ci-runner-2024-x@host https://a1b2c3d4e5f6g7h8@host",
+    // Look-alikes of query parameters.
+    "https://s.example/x?page=2&sort=name /search?q=key https://h/p?sv=2022-11-02&se=2026",
+    "foo?key=bar then key=val code=123 signature=ok",
 ];
 
 #[test]
@@ -592,6 +775,26 @@ fn adversarial(len: usize) -> Vec<(String, String)> {
         "Bearer a=",
         "https://aaaaaaaaaaaaaaaaaaaaaaa1@",
         "password===",
+        "--password ",
+        "--password x ",
+        " -password\t\"",
+        " --api-key to ",
+        "password:\n",
+        "password:\\n  ",
+        "password:\n  x",
+        "password: |\n  ",
+        "{\"name\":\"password\",",
+        "{\"name\":\"password\",\"value\":",
+        "{\"value\":\"",
+        "\"value\":\"x\",\"name\":\"",
+        "value:x,name:",
+        "\\\"value\\\":\\\"",
+        "&key=",
+        "/?key=",
+        "?code=x&",
+        "sk-aaaaaaaaaaaaaaaaT3BlbkFJ",
+        "xdapi",
+        "https://Aa1aaaaaaaaaaaaa@",
     ];
     let mut texts: Vec<(String, String)> = units
         .iter()
@@ -632,6 +835,22 @@ fn adversarial(len: usize) -> Vec<(String, String)> {
     texts.push((
         "white space before a value".into(),
         format!("\"password\":{}x", "\n ".repeat(len / 2)),
+    ));
+    texts.push((
+        "a URL query without spaces".into(),
+        format!("https://h/p?{}", "a=1&key=".repeat(len / 8)),
+    ));
+    texts.push((
+        "a query-like run without a URL".into(),
+        format!("x?{}", "&code=".repeat(len / 6)),
+    ));
+    texts.push((
+        "a value-first pair whose value never closes".into(),
+        format!("{{\"value\":\"{}", "a".repeat(len)),
+    ));
+    texts.push((
+        "values of value-first pairs".into(),
+        "{\"value\":\"x\"} ".repeat(len / 14),
     ));
     texts
 }
@@ -737,6 +956,12 @@ fn hostile_inputs_of_the_brief_finish_and_stay_idempotent() {
         "&amp;".repeat(200_000),
         "\x1b[".repeat(100_000),
         "\x1b[33mpassword=".repeat(50_000),
+        "--password ".repeat(100_000),
+        "password:\n".repeat(100_000),
+        "password:\\n  ".repeat(100_000),
+        "{\"name\":\"password\",".repeat(100_000),
+        "{\"value\":\"".repeat(100_000),
+        format!("https://h/p?{}", "&key=".repeat(100_000)),
     ] {
         WORK.with(|w| w.set(0));
         let once = r.scrub(&text).into_owned();

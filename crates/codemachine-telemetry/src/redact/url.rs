@@ -13,8 +13,12 @@
 
 use super::scan::{Alpha, Find, REDACTED, Scan, work};
 
-/// A user part of a URL this long, random-looking and without a password, is a token.
+/// A user part of a URL this long, with letters and digits and without a password, is a token.
 const MIN_TOKEN_USER: usize = 20;
+
+/// A user part this long is a token too when it holds digits, capitals and small letters
+/// (`https://QBXEd8pKLXE9zgZk@github.com`); names of 16 to 19 characters rarely mix all three.
+const MIN_MIXED_TOKEN_USER: usize = 16;
 
 /// The slashes (`//`, `\/\/`, `%2F%2F`) at `i`.
 pub(crate) fn at_slashes(scan: &mut Scan<'_, '_>, i: usize) -> Option<usize> {
@@ -55,18 +59,63 @@ pub(crate) fn at_slashes(scan: &mut Scan<'_, '_>, i: usize) -> Option<usize> {
 }
 
 /// A user without a password that is a token itself (`https://<token>@github.com`, how git
-/// hosts accept a token): at least [`MIN_TOKEN_USER`] letters, digits and `_`, with both digits
-/// and letters. Names (`alice`, `git`, `first.last`) stay.
+/// hosts accept a token): letters, digits and `_`, at least [`MIN_TOKEN_USER`] of them with
+/// both digits and letters, or at least [`MIN_MIXED_TOKEN_USER`] with digits, capitals and small
+/// letters. Names (`alice`, `git`, `deploy`, `first.last`, `ci_runner_2024`) stay.
 fn token_user(scan: &mut Scan<'_, '_>, authority: usize, at: usize) -> Option<usize> {
-    if scan.next_of(Find::PathStart, authority) < at || at - authority < MIN_TOKEN_USER {
+    if scan.next_of(Find::PathStart, authority) < at || at - authority < MIN_MIXED_TOKEN_USER {
         return None;
     }
     if scan.run_end(Alpha::Word, authority) != at {
         return None;
     }
     let user = &scan.bytes[authority..at.min(authority + 128)];
-    let mixed = user.iter().any(u8::is_ascii_digit) && user.iter().any(u8::is_ascii_alphabetic);
-    mixed.then(|| scan.redact(authority..at))
+    let has = |f: fn(&u8) -> bool| user.iter().any(f);
+    let token = if at - authority >= MIN_TOKEN_USER {
+        has(u8::is_ascii_digit) && has(u8::is_ascii_alphabetic)
+    } else {
+        has(u8::is_ascii_digit) && has(u8::is_ascii_uppercase) && has(u8::is_ascii_lowercase)
+    };
+    token.then(|| scan.redact(authority..at))
+}
+
+/// True when the key starting at `key_start` is a parameter of a URL's query: right after `?`,
+/// `&` or `&amp;`, in a run of non-space text whose first `?` comes after a `/` (`https://h/p?…`,
+/// `GET /cb?…`, `https:\/\/h\/p?…`) and before the key. The answer for a run is worked out
+/// once and memoised ([`Scan::query`]), so a run is read at most twice whatever it holds.
+pub(crate) fn in_query(scan: &mut Scan<'_, '_>, key_start: usize) -> bool {
+    let bytes = scan.bytes;
+    let after_separator = key_start > 0
+        && (matches!(bytes[key_start - 1], b'?' | b'&') || bytes[..key_start].ends_with(b"&amp;"));
+    if !after_separator {
+        return false;
+    }
+    let run_end = scan.next_of(Find::Space, key_start);
+    let question = match scan.query {
+        Some((end, question)) if end == run_end => question,
+        _ => {
+            let mut start = key_start;
+            while start > 0 && !bytes[start - 1].is_ascii_whitespace() {
+                start -= 1;
+            }
+            let mut slash = false;
+            let mut question = None;
+            for (j, b) in bytes[start..run_end].iter().enumerate() {
+                match b {
+                    b'/' => slash = true,
+                    b'?' if slash => {
+                        question = Some(start + j);
+                        break;
+                    }
+                    _ => {}
+                }
+            }
+            work(run_end - start + 1);
+            scan.query = Some((run_end, question));
+            question
+        }
+    };
+    question.is_some_and(|q| q < key_start)
 }
 
 /// The next white space or `[REDACTED]` at or after `from`.

@@ -3,9 +3,10 @@
 //! `proptest` and `std`, never on the redactor, so its expectations cannot agree with a wrong rule.
 //!
 //! - [`secret_text`]: one secret shape (provider token, JWT, private key block, `Authorization`,
-//!   cookie, URL credentials, key/value text in every notation of SPEC §1 and of `docs/logging.md`:
-//!   XML elements, HTML attributes, multipart fields, percent-encoded JSON, HTML entities, escaped
-//!   and fullwidth separators) behind a prefix class (escapes, terminal colour codes and OSC 8
+//!   cookie, URL credentials, token users and query parameters, key/value text in every notation
+//!   of SPEC §1 and of `docs/logging.md`: XML elements, HTML attributes, multipart fields,
+//!   percent-encoded JSON, HTML entities, escaped and fullwidth separators, flags with a space,
+//!   values on the next indented line, name/value pairs written as text) behind a prefix class (escapes, terminal colour codes and OSC 8
 //!   hyperlinks, quotes, separators, glued letters or digits, `_`) inside a context (plain,
 //!   quoted, JSON-escaped, coloured, in a query string…). Each secret part is a unique **canary**.
 //! - [`secret_key`]: a listed key under a normalisation trick (case, separators, zero-width
@@ -132,7 +133,7 @@ pub const PROVIDERS: &[(&str, &str, usize, Glue)] = &[
     ("sntryu_", HEX, 64, Glue::Anywhere),
     ("hvs.", DASHED, 95, Glue::Anywhere),
     ("AGE-SECRET-KEY-1", UPPER_B32, 58, Glue::Anywhere),
-    ("dapi", HEX, 32, Glue::Boundary),
+    ("dapi", HEX, 32, Glue::Anywhere),
     ("PMAK-", HEX, 59, Glue::Anywhere),
     ("rubygems_", HEX, 48, Glue::Anywhere),
     ("ATATT3", DASHED, 186, Glue::Anywhere),
@@ -213,12 +214,34 @@ pub const GLUED: &[&str] = &["xyz", "Q", "123", "a1"];
 pub enum Shape {
     Provider(usize),
     Jwt,
-    Pem { escaped: bool, label: usize },
+    Pem {
+        escaped: bool,
+        label: usize,
+    },
     Putty,
-    Authorization { scheme: usize, space: usize },
+    Authorization {
+        scheme: usize,
+        space: usize,
+    },
     Cookie,
-    Url { form: usize },
-    KeyValue { key: usize, notation: usize },
+    Url {
+        form: usize,
+    },
+    KeyValue {
+        key: usize,
+        notation: usize,
+    },
+    /// OpenAI's legacy key, `sk-` + 20 + `T3BlbkFJ` + 20 (found glued to text before it).
+    OpenAiLegacy,
+    /// A URL whose user, with no password, is a token (16 characters or more).
+    TokenUser {
+        len: usize,
+    },
+    /// A credential in a URL's query (`?key=`, `&code=`, `&X-Amz-Signature=`…).
+    UrlParam {
+        key: usize,
+        form: usize,
+    },
 }
 
 const PEM_LABELS: &[&str] = &[
@@ -278,6 +301,42 @@ pub const NOTATIONS: &[&str] = &[
     "{k}==={v}",
     "{\\\"{k}\\\":\\n  \\\"{v}\\\"}",
     "\x1b[0;34;1m\"{k}\"\x1b[0m\x1b[1;39m:\x1b[0m \x1b[0;32m\"{v}\"\x1b[0m",
+    // Flags with a space: the next word is the value.
+    "--{k} {v}",
+    "-{k}\t\"{v}\"",
+    // The value on the next, indented line (JSON-escaped YAML).
+    "{k}:\\n  {v}",
+    "{k}=\\n\\t{v}",
+    "{k}: |\\n    {v}",
+    // Name/value pairs written as text.
+    "{\"name\":\"{k}\",\"value\":\"{v}\"}",
+    "{\\\"Name\\\":\\\"{k}\\\",\\\"Value\\\":\\\"{v}\\\"}",
+    "{'Key': '{k}', 'Value': '{v}'}",
+    "{\"value\": \"{v}\", \"name\": \"{k}\"}",
+    "{ \"k\" : \"{k}\" ,\\n \"v\" : \"{v}\" }",
+    "env:\\n- name: {k}\\n  value: {v}",
+];
+
+/// Query parameters that hold a credential inside a URL.
+pub const URL_PARAMS: &[&str] = &[
+    "key",
+    "code",
+    "Signature",
+    "X-Amz-Signature",
+    "X-Goog-Signature",
+    "sig",
+    "access_token",
+    "refresh_token",
+    "client_secret",
+    "code_verifier",
+];
+
+/// URLs with a query: `{k}` the parameter, `{v}` its value.
+const URL_PARAM_FORMS: &[&str] = &[
+    "https://api.example.com/v1/x?{k}={v}&page=2",
+    "GET /oauth/callback?state=af0ifjsl&{k}={v} HTTP/1.1",
+    "https:\\/\\/h.example\\/p?a=1&{k}={v}",
+    "<a href=\"https://h.example/p?x=1&amp;{k}={v}\">",
 ];
 
 /// URL forms: `{u}` user, `{p}` password.
@@ -367,6 +426,21 @@ impl Shape {
                     .replace("{v}", &value);
                 secret(text, vec![value])
             }
+            Shape::OpenAiLegacy => {
+                let (a, b) = (bodies.body(ALNUM, 20), bodies.body(ALNUM, 20));
+                secret(format!("sk-{a}T3BlbkFJ{b}"), vec![a, b])
+            }
+            Shape::TokenUser { len } => {
+                let user = bodies.body(ALNUM, 16 + len % 8);
+                secret(format!("https://{user}@github.com/o/r.git"), vec![user])
+            }
+            Shape::UrlParam { key, form } => {
+                let value = bodies.body(DASHED, 24);
+                let text = URL_PARAM_FORMS[form % URL_PARAM_FORMS.len()]
+                    .replace("{k}", URL_PARAMS[key % URL_PARAMS.len()])
+                    .replace("{v}", &value);
+                secret(text, vec![value])
+            }
         }
     }
 
@@ -376,11 +450,13 @@ impl Shape {
             Shape::Provider(n) => PROVIDERS[n % PROVIDERS.len()].3 == Glue::Anywhere,
             // A key glued to letters is another word (`xyzpwd`, `xyzapi_key`); only a single
             // listed word of 5 letters or more still matches, run together (`xyzpassword`).
+            // A flag glued to a word is no flag (`xyz--password v`).
             Shape::KeyValue { key, notation } => {
                 let k = TEXT_KEYS[key % TEXT_KEYS.len()];
                 let n = NOTATIONS[notation % NOTATIONS.len()];
                 let single_long = k.len() >= 5 && k.chars().all(|c| c.is_ascii_lowercase());
-                !n.starts_with("{k}") && !n.starts_with("--") || single_long
+                let flag_with_space = n.starts_with('-') && !n.contains('=');
+                !flag_with_space && (!n.starts_with("{k}") && !n.starts_with("--") || single_long)
             }
             _ => true,
         }
@@ -401,6 +477,9 @@ pub fn shape() -> impl Strategy<Value = Shape> {
         1 => Just(Shape::Cookie),
         1 => (0..42usize).prop_map(|form| Shape::Url { form }),
         4 => (0..TEXT_KEYS.len(), 0..NOTATIONS.len()).prop_map(|(key, notation)| Shape::KeyValue { key, notation }),
+        1 => Just(Shape::OpenAiLegacy),
+        1 => (0..8usize).prop_map(|len| Shape::TokenUser { len }),
+        1 => (0..URL_PARAMS.len(), 0..URL_PARAM_FORMS.len()).prop_map(|(key, form)| Shape::UrlParam { key, form }),
     ]
 }
 
