@@ -15,8 +15,8 @@
 //! [`MAX_GAP`]; the value itself is read by `notation::value`, which ends in a redaction or in a
 //! memoised run.
 
-use super::notation;
-use super::scan::{MAX_KEY_BYTES, Scan, starts_here, work};
+use super::scan::{MAX_KEY_BYTES, Scan, after_escape, work};
+use super::{ansi, notation};
 
 /// Spaces or tabs between a flag and its value, at most.
 const MAX_GAP: usize = 16;
@@ -72,9 +72,9 @@ pub(crate) const FUNCTION_WORDS: [&str; 44] = [
 /// A flag at the `-` at `i` (the first of its dashes) and the word after it.
 pub(crate) fn at_flag(scan: &mut Scan<'_, '_>, i: usize) -> Option<usize> {
     let bytes = scan.bytes;
-    if !starts_here(bytes, i) || (i > 0 && bytes[i - 1] == b'-') {
-        return None;
-    }
+    // The cheap tests first: most dashes in text are inside words, numbers and dates
+    // (`spec-to-code`, `2026-11-28`), and a terminal escape sequence before one is looked for only
+    // in text that can hold one.
     let dashes = bytes[i..]
         .iter()
         .take(3)
@@ -82,6 +82,15 @@ pub(crate) fn at_flag(scan: &mut Scan<'_, '_>, i: usize) -> Option<usize> {
         .count();
     let key_start = i + dashes;
     if dashes > 2 || !bytes.get(key_start).is_some_and(u8::is_ascii_alphabetic) {
+        return None;
+    }
+    if i > 0 && bytes[i - 1].is_ascii_alphanumeric() {
+        let after_sequence = after_escape(bytes, i)
+            || (scan.may_hold_escapes() && ansi::ends_at(bytes, i).is_some());
+        if !after_sequence {
+            return None;
+        }
+    } else if i > 0 && bytes[i - 1] == b'-' {
         return None;
     }
     let len = bytes[key_start..]

@@ -368,6 +368,7 @@ fn key_end_before(bytes: &[u8], end: usize, escapes: bool) -> usize {
 /// The key ending at `end` (before optional spaces, colour codes and an encoded quote), decoded,
 /// with where it starts; `None` when there is none. Colour codes are only looked for when
 /// `escapes` says the text may hold one.
+#[inline(always)]
 pub(crate) fn key_before(text: &str, end: usize, escapes: bool) -> Option<(usize, Cow<'_, str>)> {
     let bytes = text.as_bytes();
     let e = key_end_before(bytes, end, escapes);

@@ -27,7 +27,10 @@ const MAX_GAP: usize = 64;
 /// The pair whose `name`-like (or `value`-like) field `key` ends before a separator; its value
 /// starts at `value_start`. Returns where to resume after a redaction.
 pub(crate) fn name_value(scan: &mut Scan<'_, '_>, key: &str, value_start: usize) -> Option<usize> {
-    let key = key.trim();
+    if key.len() > 8 {
+        return None;
+    }
+    let key = key.trim_ascii();
     if is_name_field(key) {
         name_first(scan, value_start)
     } else if is_value_field(key) {
