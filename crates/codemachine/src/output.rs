@@ -10,6 +10,7 @@ use std::fmt;
 use std::io::{IsTerminal, Write};
 use std::sync::OnceLock;
 
+use codemachine_telemetry::redact::LineScrubber;
 use codemachine_telemetry::terminal::escape_controls;
 use codemachine_telemetry::{Redactor, Settings};
 
@@ -72,9 +73,18 @@ fn scrub_strings(json: &mut serde_json::Value, redactor: &Redactor) {
     }
 }
 
-/// Like [`clean`], keeping line breaks (for multi-line messages such as usage text).
+/// Like [`clean`], keeping line breaks (for multi-line messages such as usage text). The text is
+/// scrubbed whole and then line by line through a [`LineScrubber`], so a private key whose lines
+/// are split across the message never shows a line of its body.
 pub fn clean_lines(text: &str) -> String {
-    text.split('\n').map(clean).collect::<Vec<_>>().join("\n")
+    let redactor = &reporter().redactor;
+    let whole = redactor.scrub(text);
+    let mut lines = LineScrubber::new(redactor);
+    whole
+        .split('\n')
+        .map(|line| escape_controls(&lines.scrub_line(line)).into_owned())
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// True when diagnostics are coloured.
@@ -117,6 +127,17 @@ pub fn raw_stderr(text: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_private_key_in_a_multi_line_message_shows_no_body_line() {
+        let text = "error: unexpected argument '-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\nZmFrZWZha2VmYWtlZmFrZQ\n-----END PRIVATE KEY-----' found\n\nUsage: x";
+        let shown = clean_lines(text);
+        assert!(
+            !shown.contains("MIIEvQIB") && !shown.contains("ZmFrZWZh"),
+            "{shown}"
+        );
+        assert!(shown.ends_with("Usage: x"), "{shown}");
+    }
 
     #[test]
     fn json_for_stdout_has_every_string_scrubbed() {
