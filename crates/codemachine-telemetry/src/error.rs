@@ -8,7 +8,10 @@ use std::path::PathBuf;
 pub enum Error {
     /// A level name that is not one of `trace`, `debug`, `info`, `warn`, `error`, `fatal` (or
     /// `silent` where a threshold is expected).
-    #[error("unknown log level {value:?} (expected trace, debug, info, warn, error or fatal)")]
+    #[error(
+        "unknown log level {} (expected trace, debug, info, warn, error or fatal)",
+        crate::terminal::shown_value(value)
+    )]
     InvalidLevel {
         /// The text that was given.
         value: String,

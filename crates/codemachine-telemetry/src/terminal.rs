@@ -60,6 +60,32 @@ pub fn without_os_error_numbers(text: &str) -> String {
     out
 }
 
+/// A value the user gave, as a diagnostic may repeat it: quoted, unless it looks like a
+/// credential typed in the wrong place (12 characters or more, no space, no `/`, mixing letters
+/// and digits with capitals and small letters or 20 characters or more, or changing case three
+/// times or more), which is shown as its length. A typo (`debgu`, `64MB`, `definitely`) stays visible, so it can be fixed.
+pub fn shown_value(value: &str) -> String {
+    let len = value.chars().count();
+    let has = |f: fn(&char) -> bool| value.chars().any(|c| f(&c));
+    let mixed_case = has(char::is_ascii_uppercase) && has(char::is_ascii_lowercase);
+    let humps = value
+        .as_bytes()
+        .windows(2)
+        .filter(|w| w[0].is_ascii_lowercase() && w[1].is_ascii_uppercase())
+        .count();
+    let random = len >= 12
+        && !value.contains([' ', '/'])
+        && ((has(char::is_ascii_digit)
+            && has(char::is_ascii_alphabetic)
+            && (mixed_case || len >= 20))
+            || humps >= 3);
+    if random {
+        format!("<a value of {len} characters, not shown>")
+    } else {
+        format!("{value:?}")
+    }
+}
+
 /// An I/O error without the path (the caller names the file) and without Rust's `(os error N)`.
 pub fn describe_io(e: &std::io::Error) -> String {
     let text = e.to_string();
@@ -89,5 +115,24 @@ mod tests {
         }
         // Emoji sequences (joined with U+200D) are text, not controls.
         assert!(matches!(escape_controls("👩\u{200d}💻"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn a_value_that_looks_like_a_credential_is_shown_as_its_length() {
+        assert_eq!(shown_value("debgu"), "\"debgu\"");
+        assert_eq!(shown_value("64MB"), "\"64MB\"");
+        assert_eq!(shown_value("definitely"), "\"definitely\"");
+        assert_eq!(
+            shown_value("/proc/x/Qa1b2c3d4e5f6"),
+            "\"/proc/x/Qa1b2c3d4e5f6\""
+        );
+        assert_eq!(
+            shown_value("QMn6lScPtOVMF6bB"),
+            "<a value of 16 characters, not shown>"
+        );
+        assert_eq!(
+            shown_value("0123456789abcdef01234567"),
+            "<a value of 24 characters, not shown>"
+        );
     }
 }

@@ -43,7 +43,7 @@ impl FromStr for FormatChoice {
             "" | "auto" => Ok(FormatChoice::Auto),
             _ => Err(Error::InvalidConfig {
                 param: crate::env_vars::LOG_FORMAT,
-                reason: format!("{s:?} is not json or pretty"),
+                reason: format!("{} is not json or pretty", crate::terminal::shown_value(s)),
             }),
         }
     }

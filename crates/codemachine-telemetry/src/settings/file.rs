@@ -246,7 +246,10 @@ impl Reader<'_, '_> {
                 "consent" => self.consent(value),
                 "consent_date" => self.consent_date(value),
                 other => {
-                    let message = format!("unknown key `{other}` (known: {TOP_KEYS})");
+                    let message = format!(
+                        "unknown key {} (known: {TOP_KEYS})",
+                        crate::terminal::shown_value(other)
+                    );
                     self.problem(key.span(), message);
                 }
             }
@@ -558,7 +561,10 @@ mod tests {
         assert_eq!(lines(&layer), [Some(1), Some(2), Some(3)]);
         let text: Vec<&str> = layer.problems.iter().map(|p| p.message.as_str()).collect();
         assert!(text[0].contains("from 1 to 3650"), "{text:?}");
-        assert!(text[1].contains("unknown key `max_spool_byte`"), "{text:?}");
+        assert!(
+            text[1].contains("unknown key \"max_spool_byte\""),
+            "{text:?}"
+        );
         assert!(text[2].contains("-1 is not a size"), "{text:?}");
         for message in text {
             assert!(

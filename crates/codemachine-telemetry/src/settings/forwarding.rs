@@ -425,6 +425,9 @@ fn parse_count(text: &str) -> Result<usize, String> {
     let t = text.trim();
     match t.parse::<usize>() {
         Ok(n) if n >= 1 && t.bytes().all(|b| b.is_ascii_digit()) => Ok(n),
-        _ => Err(format!("{t:?} is not a whole number of events, 1 or more")),
+        _ => Err(format!(
+            "{} is not a whole number of events, 1 or more",
+            crate::terminal::shown_value(t)
+        )),
     }
 }

@@ -235,7 +235,8 @@ fn parse(text: &str) -> Result<Rules, String> {
             "redact" => rules.redact_keys = redact_keys(value)?,
             other => {
                 return Err(format!(
-                    "unknown key `{other}` (known: telemetry, endpoint, max_spool_bytes, [redact] keys)"
+                    "unknown key {} (known: telemetry, endpoint, max_spool_bytes, [redact] keys)",
+                    crate::terminal::shown_value(other)
                 ));
             }
         }

@@ -144,14 +144,19 @@ impl Decision {
 impl fmt::Display for Decision {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Decision::DoNotTrack { value } => write!(f, "{DO_NOT_TRACK}={value}"),
+            Decision::DoNotTrack { value } => write!(
+                f,
+                "{DO_NOT_TRACK}={}",
+                crate::terminal::shown_value(value).trim_matches('"')
+            ),
             Decision::Policy { file, rule } => {
                 write!(f, "the machine policy {file} (telemetry = {rule:?})")
             }
             Decision::TelemetryEnabled { value } => write!(f, "{TELEMETRY_ENABLED}={value}"),
             Decision::Unrecognised { value } => write!(
                 f,
-                "{TELEMETRY_ENABLED}={value:?} is not a recognised value (1, true, yes, on / 0, false, no, off)"
+                "{TELEMETRY_ENABLED}={} is not a recognised value (1, true, yes, on / 0, false, no, off)",
+                crate::terminal::shown_value(value)
             ),
             Decision::Consent(Consent { mode, date }) => match date {
                 Some(date) => write!(f, "your consent ({}, given {date})", mode.as_str()),

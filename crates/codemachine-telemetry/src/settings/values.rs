@@ -16,7 +16,12 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
     let t = text.trim();
     let digits_end = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
     let (number, unit) = t.split_at(digits_end);
-    let not_a_size = || format!("{t:?} is not a size (examples: 67108864, 64MiB, 512KiB)");
+    let not_a_size = || {
+        format!(
+            "{} is not a size (examples: 67108864, 64MiB, 512KiB)",
+            crate::terminal::shown_value(t)
+        )
+    };
     if number.is_empty() {
         return Err(not_a_size());
     }
@@ -28,7 +33,12 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
         "t" | "tb" | "tib" => 1 << 40,
         _ => return Err(not_a_size()),
     };
-    let too_large = || format!("{t:?} is too large (at most 16 EiB)");
+    let too_large = || {
+        format!(
+            "{} is too large (at most 16 EiB)",
+            crate::terminal::shown_value(t)
+        )
+    };
     let n: u64 = number.parse().map_err(|_| too_large())?;
     n.checked_mul(factor).ok_or_else(too_large)
 }
@@ -38,7 +48,8 @@ pub fn parse_days(text: &str) -> Result<u32, String> {
     let t = text.trim();
     let reason = || {
         format!(
-            "{t:?} is not a whole number of days from 1 to {MAX_SALT_ROTATION_DAYS} (example: 30)"
+            "{} is not a whole number of days from 1 to {MAX_SALT_ROTATION_DAYS} (example: 30)",
+            crate::terminal::shown_value(t)
         )
     };
     if t.is_empty() || !t.bytes().all(|b| b.is_ascii_digit()) {
