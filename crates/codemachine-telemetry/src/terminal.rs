@@ -68,11 +68,7 @@ pub fn shown_value(value: &str) -> String {
     let len = value.chars().count();
     let has = |f: fn(&char) -> bool| value.chars().any(|c| f(&c));
     let mixed_case = has(char::is_ascii_uppercase) && has(char::is_ascii_lowercase);
-    let humps = value
-        .as_bytes()
-        .windows(2)
-        .filter(|w| w[0].is_ascii_lowercase() && w[1].is_ascii_uppercase())
-        .count();
+    let humps = case_humps(value);
     let random = len >= 12
         && !value.contains([' ', '/'])
         && ((has(char::is_ascii_digit)
@@ -84,6 +80,15 @@ pub fn shown_value(value: &str) -> String {
     } else {
         format!("{value:?}")
     }
+}
+
+/// How many times `text` goes from a small letter to a capital (`OrgID`: 1): words change case
+/// once or twice, random text (base64, tokens) all the time.
+pub fn case_humps(text: &str) -> usize {
+    text.as_bytes()
+        .windows(2)
+        .filter(|w| w[0].is_ascii_lowercase() && w[1].is_ascii_uppercase())
+        .count()
 }
 
 /// An I/O error without the path (the caller names the file) and without Rust's `(os error N)`.

@@ -10,7 +10,6 @@ use std::fmt;
 use std::io::{IsTerminal, Write};
 use std::sync::OnceLock;
 
-use codemachine_telemetry::redact::LineScrubber;
 use codemachine_telemetry::terminal::escape_controls;
 use codemachine_telemetry::{Redactor, Settings};
 
@@ -74,15 +73,14 @@ fn scrub_strings(json: &mut serde_json::Value, redactor: &Redactor) {
 }
 
 /// Like [`clean`], keeping line breaks (for multi-line messages such as usage text). The text is
-/// scrubbed whole and then line by line through a [`LineScrubber`], so a private key whose lines
-/// are split across the message never shows a line of its body.
+/// scrubbed whole before it is split, so a private key whose lines run across the message goes
+/// as one block.
 pub fn clean_lines(text: &str) -> String {
-    let redactor = &reporter().redactor;
-    let whole = redactor.scrub(text);
-    let mut lines = LineScrubber::new(redactor);
-    whole
+    reporter()
+        .redactor
+        .scrub(text)
         .split('\n')
-        .map(|line| escape_controls(&lines.scrub_line(line)).into_owned())
+        .map(|line| escape_controls(line).into_owned())
         .collect::<Vec<_>>()
         .join("\n")
 }

@@ -33,11 +33,6 @@ use crate::redact::{REDACTED, Redactor};
 /// The most of one line examined at once; a longer line is examined in pieces of this size.
 pub const MAX_PIECE: usize = 1024 * 1024;
 
-/// The most of one file of the telemetry folder that is scanned: a bigger file is not one we
-/// wrote (see [`MAX_BATCH_FILE_BYTES`]), and scanning all of it (a 2 GB sparse file, say) would
-/// only make the audit slow. Its size is reported, and the audit is not clean.
-pub const MAX_BATCH_SCANNED: u64 = MAX_BATCH_FILE_BYTES;
-
 /// What was found.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -193,18 +188,25 @@ impl Auditor {
     }
 
     /// A file of the telemetry folder (never through a link, never a FIFO), added to `report`.
-    /// At most its first [`MAX_BATCH_SCANNED`] bytes are scanned.
+    /// At most its first [`MAX_BATCH_FILE_BYTES`] are scanned: a bigger file is not one we wrote,
+    /// and scanning all of it (a 2 GB sparse file) would only make the audit slow; it is reported.
     fn audit_ours(&self, path: &Path, report: &mut Report, progress: &mut dyn FnMut(u64)) {
         let file = match open_batch(path) {
             Ok(file) => file,
             Err(why) => return report.unreadable.push((path.to_owned(), why)),
         };
         let len = file.metadata().map_or(0, |m| m.len());
-        self.audit_reader(file.take(MAX_BATCH_SCANNED), path, true, report, progress);
-        if len > MAX_BATCH_SCANNED {
+        self.audit_reader(
+            file.take(MAX_BATCH_FILE_BYTES),
+            path,
+            true,
+            report,
+            progress,
+        );
+        if len > MAX_BATCH_FILE_BYTES {
             let why = format!(
                 "{len} bytes, far more than a batch we write; its first {} MiB were scanned",
-                MAX_BATCH_SCANNED >> 20
+                MAX_BATCH_FILE_BYTES >> 20
             );
             report.unreadable.push((path.to_owned(), why));
         }

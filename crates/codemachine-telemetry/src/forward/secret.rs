@@ -181,13 +181,9 @@ fn shown_name(name: &str) -> String {
         .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
     // Words of a header name are `tenant`, `Tenant`, `API`, or at most one hump (`OrgID`);
     // random text (base64) changes case all the time.
-    let humps = |word: &str| {
-        word.as_bytes()
-            .windows(2)
-            .filter(|w| w[0].is_ascii_lowercase() && w[1].is_ascii_uppercase())
-            .count()
-    };
-    let worded = name.split(['-', '_']).all(|word| humps(word) <= 1);
+    let worded = name
+        .split(['-', '_'])
+        .all(|word| crate::terminal::case_humps(word) <= 1);
     if plain && worded && digits <= 2 && (1..=40).contains(&name.len()) {
         name.to_owned()
     } else {

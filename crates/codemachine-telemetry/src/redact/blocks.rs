@@ -172,6 +172,19 @@ impl<'r> LineScrubber<'r> {
         self.open.is_some()
     }
 
+    /// Follows a line that is redacted some other way (a JSON record, redacted as a structure)
+    /// without scrubbing it: only whether it opens or ends a block is noted.
+    pub fn observe_line(&mut self, line: &str) {
+        let rest = match self.open {
+            Some(block) => match block_end(block, line.as_bytes()) {
+                Some(after) => &line[after..],
+                None => return,
+            },
+            None => line,
+        };
+        self.open = opens_block(rest.as_bytes());
+    }
+
     /// One line (without its line break), scrubbed; borrowed when nothing was replaced.
     pub fn scrub_line<'l>(&mut self, line: &'l str) -> Cow<'l, str> {
         if let Some(block) = self.open {

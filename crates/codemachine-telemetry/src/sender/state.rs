@@ -61,7 +61,7 @@ impl ForwardState {
     /// are capped at an hour) was set by a clock that has since gone back: it is dropped, so a
     /// clock set back ten days cannot stall sending for ten days.
     pub fn load(state_dir: &Path) -> ForwardState {
-        let mut state: ForwardState = read_bounded(&state_dir.join(STATE_FILE))
+        let mut state: ForwardState = read_state_file(&state_dir.join(STATE_FILE), MAX_STATE_BYTES)
             .and_then(|text| serde_json::from_str(&text).ok())
             .unwrap_or_default();
         state.drop_impossible_waits(crate::time::now_millis());
@@ -127,7 +127,7 @@ impl ForwardState {
 
 /// When a background sender was last started (epoch ms), from `state/sender.started`.
 pub(crate) fn last_start_ms(state_dir: &Path) -> Option<u64> {
-    read_bounded(&state_dir.join(STARTED_FILE))?
+    read_state_file(&state_dir.join(STARTED_FILE), MAX_STATE_BYTES)?
         .trim()
         .parse()
         .ok()
@@ -143,10 +143,6 @@ pub(crate) fn note_start(state_dir: &Path, now_ms: u64) -> std::io::Result<()> {
         now_ms.to_string().as_bytes(),
         false,
     )
-}
-
-fn read_bounded(path: &Path) -> Option<String> {
-    read_state_file(path, MAX_STATE_BYTES)
 }
 
 fn write_atomically(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<()> {

@@ -75,7 +75,7 @@ impl Renderer {
         {
             // The record's text still moves the block state: a key logged one line per
             // record opens a block here, and the records up to its end are redacted whole.
-            let _ = lines.scrub_line(body);
+            lines.observe_line(body);
             let mut value = Json::Object(std::mem::take(&mut record));
             self.redactor.redact_json(&mut value);
             if let Json::Object(record) = value {

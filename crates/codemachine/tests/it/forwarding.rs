@@ -562,22 +562,9 @@ fn a_credential_the_collector_repeats_back_is_never_kept_or_shown() {
         "the message is kept: {said}"
     );
     let mut kept = String::new();
-    for entry in walk(&crate::support::telemetry_dir(home.path())) {
+    for entry in crate::support::files_under(&crate::support::telemetry_dir(home.path())) {
         kept.push_str(&String::from_utf8_lossy(&std::fs::read(entry).unwrap()));
     }
     assert!(!said.contains(key), "{said}");
     assert!(!kept.contains(key), "{kept}");
-}
-
-fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
-    let mut files = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap().flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            files.extend(walk(&path));
-        } else {
-            files.push(path);
-        }
-    }
-    files
 }

@@ -10,7 +10,7 @@ use proptest::strategy::{Strategy, ValueTree};
 use proptest::test_runner::TestRunner;
 use test_collector::Collector;
 
-use crate::support::{codemachine, enabled, run, telemetry_dir, text};
+use crate::support::{codemachine, enabled, files_under, run, telemetry_dir, text};
 
 #[path = "../../../codemachine-telemetry/tests/it/redaction_gen.rs"]
 #[allow(dead_code)]
@@ -147,20 +147,11 @@ fn json_and_field_options_never_show_a_generated_secret() {
 
 /// Every file under `dir`, read as text (lossy), one after the other.
 fn every_file(dir: &Path) -> String {
-    let mut all = String::new();
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return all;
-    };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            all.push_str(&every_file(&path));
-        } else if let Ok(bytes) = std::fs::read(&path) {
-            all.push_str(&String::from_utf8_lossy(&bytes));
-            all.push('\n');
-        }
-    }
-    all
+    files_under(dir)
+        .iter()
+        .filter_map(|path| std::fs::read(path).ok())
+        .map(|bytes| String::from_utf8_lossy(&bytes).into_owned() + "\n")
+        .collect()
 }
 
 #[test]

@@ -99,6 +99,7 @@ const LOCAL_DIR: &str = "local";
 const HISTORY_DIR: &str = "history";
 pub(crate) const STATE_DIR: &str = "state";
 const REFUSED_FILE: &str = "refused";
+const SENDER_LOCK_FILE: &str = "sender.lock";
 /// The files of `state/` (each small, read to a bound, never through a link).
 pub(crate) const STATE_FILES: &[&str] = &[
     "salt",
@@ -106,7 +107,7 @@ pub(crate) const STATE_FILES: &[&str] = &[
     REFUSED_FILE,
     "forward.json",
     "sender.started",
-    "sender.lock",
+    SENDER_LOCK_FILE,
 ];
 /// Every batch file ends so.
 pub(crate) const BATCH_SUFFIX: &str = ".ndjson";
@@ -161,6 +162,11 @@ impl Paths {
             ensure_dir(folder)?;
         }
         Ok(())
+    }
+
+    /// The lock only one sender holds (`state/sender.lock`).
+    pub(crate) fn sender_lock(&self) -> PathBuf {
+        self.state.join(SENDER_LOCK_FILE)
     }
 
     pub(crate) fn refused(&self) -> Counter {

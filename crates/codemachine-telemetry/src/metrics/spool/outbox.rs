@@ -117,7 +117,7 @@ impl SenderLock {
 
 fn open_lock_file(paths: &Paths) -> io::Result<File> {
     paths.ensure(&paths.state).map_err(io::Error::other)?;
-    open_state_file(&paths.state.join("sender.lock"), true)
+    open_state_file(&paths.sender_lock(), true)
 }
 
 /// A batch in the outbox: sealed, its id the batch id sent with every attempt.

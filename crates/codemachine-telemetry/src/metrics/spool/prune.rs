@@ -89,7 +89,7 @@ fn prune_with(dir: &Path, selection: Selection, fold: bool, lock_held: bool) -> 
     let paths = Paths::new(dir);
     // With telemetry off (no fold) prune only deletes: it does not create the lock file; with
     // none there, no sender has run, and the outbox is free.
-    let lock_file_missing = std::fs::symlink_metadata(paths.state.join("sender.lock")).is_err();
+    let lock_file_missing = std::fs::symlink_metadata(paths.sender_lock()).is_err();
     let sender = if lock_held || (!fold && lock_file_missing) {
         None
     } else {
